@@ -1,0 +1,67 @@
+"""System checks: settings of the wrong type and exports that cannot run are reported at start-up, not mid-download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+from exports.conf import app_settings
+from exports.declarations import DEFAULT_PERMISSION
+from exports.registry import registry
+from exports.views import COLUMNS_PARAMETER
+
+
+def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for setting in ("CHUNK_SIZE", "BUFFER_SIZE"):
+        value = getattr(app_settings, setting)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            errors.append(
+                checks.Error(f"EXPORTS_{setting} must be a positive integer, not {value!r}.", id="exports.E001")
+            )
+    if not isinstance(app_settings.FORMULA_ESCAPING, bool):
+        errors.append(
+            checks.Error(
+                f"EXPORTS_FORMULA_ESCAPING must be True or False, not {app_settings.FORMULA_ESCAPING!r}.",
+                id="exports.E002",
+            )
+        )
+    return errors
+
+
+def check_exports(**kwargs: Any) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    for export in registry:
+        try:
+            export.resolved_columns  # noqa: B018 - resolving is the check
+            filters = export.bound_filters
+        except ImproperlyConfigured as error:
+            messages.append(checks.Error(f"Export {export.name!r}: {error}", obj=export, id="exports.E010"))
+            continue
+        if COLUMNS_PARAMETER in filters:
+            messages.append(
+                checks.Error(
+                    f"Export {export.name!r}: a filter may not be called {COLUMNS_PARAMETER!r}; "
+                    "that query parameter chooses columns.",
+                    hint="Give the filter another name with Filter(path, name=...).",
+                    obj=export,
+                    id="exports.E011",
+                )
+            )
+        if export.permission is DEFAULT_PERMISSION:
+            opts = export.model_class._meta
+            codename = f"export_{opts.model_name}"
+            if codename not in {name for name, _ in opts.permissions}:
+                messages.append(
+                    checks.Warning(
+                        f"Export {export.name!r} requires the permission {export.required_permission!r}, "
+                        f"which {opts.label}.Meta.permissions does not declare: only superusers can run it.",
+                        hint=f'Add ("{codename}", "Can export {opts.verbose_name_plural}") to Meta.permissions, '
+                        "or pass permission= to the export.",
+                        obj=export,
+                        id="exports.W001",
+                    )
+                )
+    return messages

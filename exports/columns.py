@@ -1,0 +1,178 @@
+"""A column of an export: which value it reads, the header it shows, and how its cells are written."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+from django.db.models.constants import LOOKUP_SEP
+from django.utils.text import capfirst
+
+from exports import encoding
+from exports.encoding import Converter
+
+#: ``field``: a model field reached through forward foreign keys; ``annotation``: a name the queryset annotates;
+#: ``attribute``: a property or method of the model, which needs model instances instead of ``values_list`` rows.
+ColumnKind = Literal["field", "annotation", "attribute"]
+
+_TEXT_FIELDS = (models.CharField, models.TextField, models.GenericIPAddressField, models.FilePathField)
+_NUMBER_FIELDS = (models.IntegerField, models.FloatField, models.DecimalField, models.AutoField)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export, declared by the path of the value it shows.
+
+    ``path`` is a field name, a path through foreign keys (``customer__country``), a name the export's queryset
+    annotates, or a property or method of the model. A field with ``choices`` shows the label of its value unless
+    ``choice_labels=False``. ``format`` turns the value into what the cell shows (a computed value); its result is
+    written by type like any other value. ``optional`` columns may be left out by the user; ``default`` says whether
+    an optional column is ticked to begin with. ``name`` identifies the column when the same path is shown twice.
+    """
+
+    path: str
+    label: str | None = None
+    format: Callable[[Any], Any] | None = None
+    optional: bool = False
+    default: bool = True
+    choice_labels: bool = True
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name or self.path
+
+
+@dataclass(frozen=True)
+class ResolvedColumn:
+    """A :class:`Column` checked against the export's model and queryset."""
+
+    column: Column
+    kind: ColumnKind
+    label: str
+    field: models.Field[Any, Any] | None
+    #: For ``attribute`` columns: the foreign keys to follow (``select_related``) before reading the attribute.
+    relations: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.column.key
+
+    @property
+    def path(self) -> str:
+        return self.column.path
+
+    def converter(self, *, escape: bool, tz: datetime.tzinfo | None) -> Converter | None:
+        """What turns a fetched value into its cell; ``None`` when the value is written as it comes."""
+        column, field = self.column, self.field
+        render_value = encoding.value_renderer(escape=escape, tz=tz)
+        if column.format is not None:
+            hook = column.format
+            return lambda value: render_value(hook(value))
+        if field is None:
+            return render_value
+        if column.choice_labels and field.choices:
+            labels = {value: str(label) for value, label in field.flatchoices}
+            render_text = encoding.text_renderer(escape)
+            return lambda value: render_value(value) if value not in labels else render_text(labels[value])
+        return field_converter(field, escape=escape, tz=tz)
+
+
+def field_converter(field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None) -> Converter | None:
+    """The converter for values of ``field``, chosen once per export rather than once per value."""
+    if field.is_relation and field.target_field is not None:
+        return field_converter(field.target_field, escape=escape, tz=tz)
+    if isinstance(field, models.DateTimeField):
+        return encoding.datetime_renderer(tz)
+    if isinstance(field, models.DateField | models.TimeField):
+        return encoding.render_iso
+    if isinstance(field, models.BooleanField):
+        return encoding.render_bool
+    if isinstance(field, _NUMBER_FIELDS):
+        return None
+    if isinstance(field, _TEXT_FIELDS):
+        return encoding.text_renderer(True) if escape else None
+    if isinstance(field, models.JSONField):
+        return lambda value: encoding.text_renderer(escape)(encoding.render_json(value))
+    return encoding.value_renderer(escape=escape, tz=tz)
+
+
+def resolve(
+    column: Column, model: type[models.Model], annotations: Mapping[str, models.Field[Any, Any] | None]
+) -> ResolvedColumn:
+    """Check ``column`` against ``model`` and what its queryset annotates (name -> output field, if known).
+
+    Raises ``ImproperlyConfigured`` with the reason when the path leads nowhere, or through a to-many relation
+    (a CSV row is one object).
+    """
+    if column.path in annotations:
+        label = column.label or capfirst(column.path.replace("_", " "))
+        return ResolvedColumn(column, "annotation", label, annotations[column.path])
+    current: type[models.Model] = model
+    parts = column.path.split(LOOKUP_SEP)
+    for index, part in enumerate(parts):
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            return _resolve_attribute(column, model, current, parts, index)
+        if not isinstance(field, models.Field):
+            raise ImproperlyConfigured(
+                f"Column {column.path!r}: {part!r} is a reverse relation; a CSV row shows one object, so "
+                "annotate an aggregate on the export's queryset and name that instead."
+            )
+        if field.many_to_many or field.one_to_many:
+            raise ImproperlyConfigured(
+                f"Column {column.path!r}: {part!r} is a to-many relation; a row shows one object."
+            )
+        if index == len(parts) - 1:
+            label = column.label or capfirst(str(field.verbose_name))
+            return ResolvedColumn(column, "field", label, field)
+        if not field.is_relation or field.related_model is None:
+            raise ImproperlyConfigured(
+                f"Column {column.path!r}: {part!r} is not a foreign key, so it has no {parts[index + 1]!r}."
+            )
+        current = field.related_model  # type: ignore[assignment]
+    raise ImproperlyConfigured(f"Column {column.path!r}: empty path.")  # pragma: no cover - split() never gives []
+
+
+def _resolve_attribute(
+    column: Column, model: type[models.Model], owner: type[models.Model], parts: list[str], index: int
+) -> ResolvedColumn:
+    if index != len(parts) - 1 or not hasattr(owner, parts[index]):
+        raise ImproperlyConfigured(
+            f"Column {column.path!r}: {owner._meta.label} has no field, annotation or attribute {parts[index]!r}."
+        )
+    label = column.label or capfirst(parts[index].replace("_", " "))
+    return ResolvedColumn(column, "attribute", label, None, relations=tuple(_prefixes(parts[:index])))
+
+
+def _prefixes(parts: list[str]) -> list[str]:
+    return [LOOKUP_SEP.join(parts[: end + 1]) for end in range(len(parts))]
+
+
+def instance_getter(resolved: ResolvedColumn) -> Callable[[models.Model], Any]:
+    """Read the column's value from a model instance (the instance path, used when some column is an attribute)."""
+    parts = resolved.path.split(LOOKUP_SEP)
+    if resolved.kind == "field" and resolved.field is not None:
+        # The last step reads the stored value (``customer_id``), as values_list() does, without a query.
+        parts = [*parts[:-1], resolved.field.attname]
+    return partial(_read_path, parts=parts, call=resolved.kind == "attribute")
+
+
+def _read_path(instance: models.Model, *, parts: list[str], call: bool) -> Any:
+    value: Any = instance
+    for part in parts:
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return value() if call and callable(value) else value
+
+
+def default_columns(model: type[models.Model]) -> list[Column]:
+    """Every concrete field of ``model`` in declaration order; foreign keys show the related primary key."""
+    return [Column(field.name) for field in model._meta.concrete_fields]

@@ -1,0 +1,31 @@
+"""The library's settings, read in one place.
+
+Every setting is optional and prefixed ``EXPORTS_``; the README's settings reference documents each one and
+``exports.checks`` validates them at start-up.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+class Settings:
+    """Read-through accessors: each property reads ``django.conf.settings`` on access, so tests can override them."""
+
+    @property
+    def CHUNK_SIZE(self) -> int:
+        """Rows fetched from the database per round trip (``QuerySet.iterator(chunk_size=...)``)."""
+        return getattr(settings, "EXPORTS_CHUNK_SIZE", 5000)
+
+    @property
+    def BUFFER_SIZE(self) -> int:
+        """Bytes gathered before a chunk is handed to the client, file or stdout."""
+        return getattr(settings, "EXPORTS_BUFFER_SIZE", 64 * 1024)
+
+    @property
+    def FORMULA_ESCAPING(self) -> bool:
+        """Prefix text cells that a spreadsheet would run as a formula with ``'`` (OWASP CSV injection)."""
+        return getattr(settings, "EXPORTS_FORMULA_ESCAPING", True)
+
+
+app_settings = Settings()

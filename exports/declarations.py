@@ -1,0 +1,235 @@
+"""The declaration of an export: what it reads, which columns it shows, who may run it, what the file is called."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.utils import timezone
+from django.utils.text import capfirst, slugify
+
+from exports import columns as columns_module
+from exports import filters as filters_module
+from exports.columns import Column, ResolvedColumn
+from exports.conf import app_settings
+from exports.exceptions import InvalidColumns
+from exports.filters import BoundFilter, Filter, FilterValues
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from exports.pipeline import ExportJob
+
+    User = AbstractBaseUser | AnonymousUser
+
+
+class _DefaultPermission:
+    def __repr__(self) -> str:
+        return "DEFAULT_PERMISSION"
+
+
+#: The default ``permission``: ``"<app_label>.export_<model_name>"``, declared in the model's ``Meta.permissions``.
+DEFAULT_PERMISSION: Final = _DefaultPermission()
+
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+#: The options an export accepts, as keyword arguments or as class attributes of a subclass.
+OPTIONS: Final = (
+    "model",
+    "queryset",
+    "name",
+    "label",
+    "columns",
+    "filters",
+    "ordering",
+    "permission",
+    "filename",
+    "chunk_size",
+    "formula_escaping",
+)
+
+
+class Export:
+    """One export, declared once and served by the download URL, the admin and the ``export`` command.
+
+    Declare it with keyword arguments (``Export(Order, columns=[...])``) or as a subclass with class attributes, the
+    way a ``ModelAdmin`` is declared; register it with :func:`exports.register`. Only the source is required:
+
+    * ``model`` or ``queryset`` (the first positional argument may be either): the rows; a queryset may annotate
+      values for columns to show and limit the rows (``Order.objects.filter(test=False)``).
+    * ``name``: the name in URLs and on the command line; defaults to the model's plural verbose name, slugified.
+    * ``columns``: paths or :class:`~exports.Column` objects, in order; defaults to every concrete field.
+    * ``filters``: lookup paths or :class:`~exports.Filter` objects a caller may apply; none by default.
+    * ``ordering``: defaults to the queryset's ordering, or the primary key.
+    * ``permission``: the permission a user needs; defaults to ``"<app_label>.export_<model_name>"``; ``None`` lets
+      any active staff user export.
+    * ``filename``: a pattern with ``{name}``, ``{date}`` and ``{now}`` (local time), or a callable taking the
+      export and returning the name; defaults to ``"{name}-{date:%Y%m%d}.csv"``.
+    * ``chunk_size``: rows per database round trip; defaults to ``EXPORTS_CHUNK_SIZE``.
+    * ``formula_escaping``: defaults to ``EXPORTS_FORMULA_ESCAPING``.
+    """
+
+    model: ClassVar[type[models.Model] | None] = None
+    queryset: ClassVar[models.QuerySet[Any] | None] = None
+    name: str = ""
+    label: str = ""
+    columns: Sequence[str | Column] | None = None
+    filters: Sequence[str | Filter] = ()
+    ordering: Sequence[str] | None = None
+    permission: str | None | _DefaultPermission = DEFAULT_PERMISSION
+    filename: str | Callable[[Export], str] = "{name}-{date:%Y%m%d}.csv"
+    chunk_size: int | None = None
+    formula_escaping: bool | None = None
+
+    def __init__(self, source: type[models.Model] | models.QuerySet[Any] | None = None, /, **options: Any) -> None:
+        unknown = set(options) - set(OPTIONS)
+        if unknown:
+            raise TypeError(f"Export() got unknown options: {', '.join(sorted(unknown))}")
+        if isinstance(source, models.QuerySet):
+            options.setdefault("queryset", source)
+        elif source is not None:
+            options.setdefault("model", source)
+        for option, value in options.items():
+            setattr(self, option, value)
+        queryset = self.__dict__.get("queryset", type(self).queryset)
+        model = self.__dict__.get("model", type(self).model)
+        if queryset is not None:
+            model = queryset.model
+        if model is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a model or a queryset.")
+        self.model_class: type[models.Model] = model
+        self.base_queryset: models.QuerySet[Any] | None = queryset
+        opts = model._meta
+        if not self.name:
+            self.name = slugify(str(opts.verbose_name_plural)) or opts.model_name or "export"
+        if not self.label:
+            self.label = capfirst(str(opts.verbose_name_plural))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} of {self.model_class._meta.label}>"
+
+    # Rows ---------------------------------------------------------------------------------------------------------
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        """A fresh copy of the export's rows, before filters and ordering."""
+        if self.base_queryset is not None:
+            return self.base_queryset.all()
+        return self.model_class._default_manager.all()
+
+    def order(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """``queryset`` in the export's order, ending on the primary key so the order is total."""
+        if self.ordering is not None:
+            return (
+                queryset.order_by(*self.ordering, "pk")
+                if "pk" not in self.ordering
+                else queryset.order_by(*self.ordering)
+            )
+        if queryset.ordered:
+            return queryset
+        return queryset.order_by("pk")
+
+    # Columns ------------------------------------------------------------------------------------------------------
+
+    @cached_property
+    def resolved_columns(self) -> list[ResolvedColumn]:
+        """Every column, checked against the model (``ImproperlyConfigured`` says what is wrong)."""
+        declared = self.columns if self.columns is not None else columns_module.default_columns(self.model_class)
+        columns = [column if isinstance(column, Column) else Column(column) for column in declared]
+        if not columns:
+            raise ImproperlyConfigured(f"Export {self.name!r} has no columns.")
+        keys = [column.key for column in columns]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ImproperlyConfigured(
+                f"Export {self.name!r}: columns {', '.join(duplicates)} appear twice; give one a name=."
+            )
+        annotations = _annotation_fields(self.get_queryset())
+        return [columns_module.resolve(column, self.model_class, annotations) for column in columns]
+
+    def select_columns(self, keys: Sequence[str] | None = None) -> list[ResolvedColumn]:
+        """The columns to write: all default ones, or the required ones plus the optional ones named in ``keys``.
+
+        Raises :class:`~exports.exceptions.InvalidColumns` for a name that is not a column of this export.
+        """
+        columns = self.resolved_columns
+        if keys is None:
+            return [c for c in columns if not c.column.optional or c.column.default]
+        known = {c.key for c in columns}
+        unknown = [key for key in keys if key not in known]
+        if unknown:
+            raise InvalidColumns(
+                f"Unknown column {', '.join(map(repr, unknown))}. Columns: {', '.join(c.key for c in columns)}."
+            )
+        wanted = set(keys)
+        return [c for c in columns if not c.column.optional or c.key in wanted]
+
+    # Filters ------------------------------------------------------------------------------------------------------
+
+    @cached_property
+    def bound_filters(self) -> dict[str, BoundFilter]:
+        bound = [
+            filters_module.bind(item if isinstance(item, Filter) else Filter(item), self.model_class)
+            for item in self.filters
+        ]
+        return {item.key: item for item in bound}
+
+    def parse_filters(self, data: Mapping[str, Sequence[str]]) -> FilterValues:
+        """Validate caller-given filters (parameter -> values); raises ``InvalidFilters`` listing every problem."""
+        return filters_module.parse(self.bound_filters, data)
+
+    # Who and what -------------------------------------------------------------------------------------------------
+
+    @property
+    def required_permission(self) -> str | None:
+        if isinstance(self.permission, _DefaultPermission):
+            opts = self.model_class._meta
+            return f"{opts.app_label}.export_{opts.model_name}"
+        return self.permission
+
+    def has_permission(self, user: User) -> bool:
+        """Whether ``user`` may run this export; override for rules beyond one permission."""
+        if not (user.is_active and user.is_authenticated):
+            return False
+        permission = self.required_permission
+        if permission is None:
+            return bool(getattr(user, "is_staff", False))
+        return user.has_perm(permission)
+
+    def get_filename(self) -> str:
+        """The download's file name, made safe for any file system."""
+        if callable(self.filename):
+            name = self.filename(self)
+        else:
+            now = timezone.localtime() if settings.USE_TZ else timezone.now()
+            name = self.filename.format(name=self.name, date=now.date(), now=now)
+        name = _UNSAFE_FILENAME.sub("_", name).strip(" .")
+        return name or f"{slugify(self.name) or 'export'}.csv"
+
+    @property
+    def escapes_formulas(self) -> bool:
+        return app_settings.FORMULA_ESCAPING if self.formula_escaping is None else self.formula_escaping
+
+    @property
+    def rows_per_fetch(self) -> int:
+        return self.chunk_size or app_settings.CHUNK_SIZE
+
+    def prepare(self, **kwargs: Any) -> ExportJob:
+        """Check a request for this export and return the job that streams it (see :func:`exports.pipeline.prepare`)."""
+        from exports.pipeline import prepare
+
+        return prepare(self, **kwargs)
+
+
+def _annotation_fields(queryset: models.QuerySet[Any]) -> dict[str, models.Field[Any, Any] | None]:
+    fields: dict[str, models.Field[Any, Any] | None] = {}
+    for name, expression in queryset.query.annotations.items():
+        try:
+            fields[name] = expression.output_field
+        except Exception:  # noqa: BLE001 - a mixed-type expression has no output field; values are rendered by type
+            fields[name] = None
+    return fields

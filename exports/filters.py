@@ -1,0 +1,216 @@
+"""Filters a caller may apply to an export, and their validation.
+
+A filter is declared by a lookup path, the way ``QuerySet.filter()`` spells it: ``status``, ``placed_at__gte``,
+``customer__country__in``. Its value is checked with the form field of the model field it ends on (a choice field
+accepts its choices, a date field a date, ...), so a bad value is a clear error, never a database error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.db import models
+from django.db.models.constants import LOOKUP_SEP
+from django.utils.text import capfirst
+
+from exports.exceptions import InvalidFilters
+
+#: Lookups a filter may end with; the value of each is validated with the field's own form field.
+SCALAR_LOOKUPS = frozenset(
+    {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
+    | {"gt", "gte", "lt", "lte"}
+)
+#: Lookups whose value is not one value of the field.
+SPECIAL_LOOKUPS = frozenset({"in", "isnull", "range"})
+#: Text lookups on a field with choices match part of a value, so their value is any text, not one of the choices.
+_PARTIAL_TEXT_LOOKUPS = frozenset(
+    {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
+)
+#: Transforms a filter may apply to a datetime before its lookup (``placed_at__date__gte``).
+_TRANSFORM_FIELDS: dict[str, models.Field[Any, Any]] = {
+    "date": models.DateField(),
+    "year": models.IntegerField(),
+    "month": models.IntegerField(),
+    "day": models.IntegerField(),
+}
+_BOOLEAN_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A filter a caller may apply: ``path`` is a lookup (``placed_at__gte``); ``name`` the parameter (default
+    ``path``); ``form_field`` overrides the form field that validates a value; ``label`` is shown in help texts."""
+
+    path: str
+    name: str | None = None
+    form_field: forms.Field | None = None
+    label: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name or self.path
+
+
+@dataclass(frozen=True)
+class BoundFilter:
+    """A :class:`Filter` checked against the export's model."""
+
+    filter: Filter
+    field_path: str
+    lookup: str
+    model_field: models.Field[Any, Any]
+    label: str
+
+    @property
+    def key(self) -> str:
+        return self.filter.key
+
+    def clean(self, values: Sequence[str]) -> Any:
+        """The validated value of the parameter given as ``values``; raises ``ValidationError`` with the reason."""
+        if len(values) != 1 and self.lookup != "in":
+            raise ValidationError("given more than once; give it once")
+        if self.lookup == "isnull":
+            return _clean_boolean(values[0])
+        if self.lookup == "in":
+            items = [item.strip() for value in values for item in value.split(",")]
+            if not any(items):
+                raise ValidationError("give one or more values, separated by commas")
+            return [self._clean_one(item) for item in items if item]
+        if self.lookup == "range":
+            bounds = values[0].split(",")
+            if len(bounds) != 2:
+                raise ValidationError("give two values separated by a comma: start,end")
+            return [self._clean_one(bound.strip()) for bound in bounds]
+        return self._clean_one(values[0])
+
+    def _clean_one(self, value: str) -> Any:
+        if "\x00" in value:
+            raise ValidationError("contains a NUL character")
+        if value == "":
+            raise ValidationError("is empty; give a value")
+        cleaned = self.form_field().clean(value)
+        if cleaned in (None, ""):
+            raise ValidationError("is empty; give a value")
+        if isinstance(cleaned, models.Model):
+            return cleaned.pk
+        return cleaned
+
+    def form_field(self) -> forms.Field:
+        if self.filter.form_field is not None:
+            return self.filter.form_field
+        model_field = self.model_field
+        if model_field.is_relation and model_field.target_field is not None:
+            # A foreign key is filtered by the primary key of the related row; checking that the row exists would
+            # cost a query and say nothing useful (no such row simply matches nothing).
+            model_field = model_field.target_field
+        if model_field.choices and self.lookup in _PARTIAL_TEXT_LOOKUPS:
+            return forms.CharField(max_length=1000)
+        form_field = model_field.formfield()
+        if form_field is None:
+            raise ValidationError("cannot be filtered on")
+        if isinstance(form_field, forms.CharField) and form_field.max_length is None:
+            form_field.max_length = 1000
+        return form_field
+
+
+def _clean_boolean(value: str) -> bool:
+    try:
+        return _BOOLEAN_VALUES[value.lower()]
+    except KeyError:
+        raise ValidationError("must be true or false") from None
+
+
+def bind(filter_: Filter, model: type[models.Model]) -> BoundFilter:
+    """Check ``filter_`` against ``model``; raises ``ImproperlyConfigured`` with the reason."""
+    parts = filter_.path.split(LOOKUP_SEP)
+    current: type[models.Model] = model
+    model_field: models.Field[Any, Any] | None = None
+    field_parts: list[str] = []
+    rest: list[str] = []
+    for index, part in enumerate(parts):
+        try:
+            candidate = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            rest = parts[index:]
+            break
+        if not isinstance(candidate, models.Field) or candidate.many_to_many:
+            raise ImproperlyConfigured(f"Filter {filter_.path!r}: {part!r} is a to-many relation.")
+        model_field = candidate
+        field_parts.append(part)
+        if candidate.is_relation and candidate.related_model is not None and index < len(parts) - 1:
+            next_part = parts[index + 1]
+            related: type[models.Model] = candidate.related_model  # type: ignore[assignment]
+            if _has_field(related, next_part):
+                current = related
+                continue
+        rest = parts[index + 1 :]
+        break
+    if model_field is None:
+        raise ImproperlyConfigured(f"Filter {filter_.path!r}: {model._meta.label} has no field {parts[0]!r}.")
+    label = filter_.label or capfirst(str(model_field.verbose_name))
+    if rest and rest[0] in _TRANSFORM_FIELDS and isinstance(model_field, models.DateField):
+        model_field = _TRANSFORM_FIELDS[rest[0]]
+        field_parts.append(rest.pop(0))
+    lookup = rest[0] if len(rest) == 1 else "exact" if not rest else ""
+    if lookup not in SCALAR_LOOKUPS | SPECIAL_LOOKUPS:
+        raise ImproperlyConfigured(
+            f"Filter {filter_.path!r}: {LOOKUP_SEP.join(rest)!r} is not a supported lookup "
+            f"(use one of {', '.join(sorted(SCALAR_LOOKUPS | SPECIAL_LOOKUPS))})."
+        )
+    return BoundFilter(filter_, LOOKUP_SEP.join(field_parts), lookup, model_field, label)
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+@dataclass
+class FilterValues:
+    """Validated filter values, keyed by parameter name, ready to apply to a queryset."""
+
+    bound: dict[str, BoundFilter] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def apply(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        lookups = {}
+        for key, value in self.values.items():
+            bound = self.bound[key]
+            lookups[f"{bound.field_path}{LOOKUP_SEP}{bound.lookup}"] = value
+        return queryset.filter(**lookups) if lookups else queryset
+
+    def as_strings(self) -> dict[str, str]:
+        """The values as they would be written back into a query string (for logs and the audit record)."""
+        return {
+            key: ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            for key, value in self.values.items()
+        }
+
+
+def parse(bound_filters: Mapping[str, BoundFilter], data: Mapping[str, Sequence[str]]) -> FilterValues:
+    """Validate ``data`` (parameter -> given values) against the allowed filters.
+
+    Raises :class:`~exports.exceptions.InvalidFilters` listing every problem at once.
+    """
+    errors: list[str] = []
+    result = FilterValues(bound=dict(bound_filters))
+    for key, values in data.items():
+        bound = bound_filters.get(key)
+        if bound is None:
+            allowed = ", ".join(bound_filters) or "none"
+            errors.append(f"Unknown filter {key!r}. Allowed filters: {allowed}.")
+            continue
+        try:
+            result.values[key] = bound.clean(values)
+        except ValidationError as error:
+            errors.append(f"Filter {key!r}: {' '.join(error.messages)}")
+    if errors:
+        raise InvalidFilters(errors)
+    return result

@@ -1,0 +1,152 @@
+"""``manage.py export NAME [-o PATH | -] [--filter KEY=VALUE ...]``: an export to stdout or a file."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any, BinaryIO
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from exports import files
+from exports.exceptions import ExportError
+from exports.pipeline import ExportJob
+from exports.registry import registry
+
+#: The exit status of a command whose reader went away (as a shell reports a process killed by SIGPIPE).
+BROKEN_PIPE_STATUS = 141
+
+
+class Command(BaseCommand):
+    help = "Write a registered export as CSV to stdout or to a file (written whole or not at all)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", help="The export's registered name (see --list).", nargs="?")
+        parser.add_argument(
+            "-o",
+            "--output",
+            default="-",
+            help="The file to write; '-' (the default) is stdout. A name ending in .gz is gzip-compressed. The file "
+            "appears only when the export is complete.",
+        )
+        parser.add_argument(
+            "-f",
+            "--filter",
+            dest="filters",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="A filter the export allows, as in its URL's query string; repeat for more.",
+        )
+        parser.add_argument(
+            "--columns",
+            help="Comma-separated optional columns to include (the default: those the export ticks).",
+        )
+        parser.add_argument("--chunk-size", type=int, help="Rows fetched per database round trip.")
+        parser.add_argument(
+            "--list", dest="list_exports", action="store_true", help="List the registered exports and exit."
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        name: str | None,
+        output: str,
+        filters: list[str],
+        columns: str | None,
+        chunk_size: int | None,
+        list_exports: bool,
+        verbosity: int,
+        **options: Any,
+    ) -> None:
+        if list_exports:
+            for export in registry:
+                self.stdout.write(f"{export.name}\t{export.label}")
+            return
+        if not name:
+            raise CommandError("Name an export (see --list).")
+        try:
+            export = registry.get(name)
+            job = export.prepare(
+                surface="command",
+                filters=_parse_filters(filters),
+                columns=[key.strip() for key in columns.split(",") if key.strip()] if columns is not None else None,
+                chunk_size=chunk_size,
+            )
+        except ExportError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        progress = Progress(self.stderr._out, job) if verbosity > 0 and self.stderr.isatty() else None
+        on_progress = progress.update if progress is not None else None
+        try:
+            if output == "-":
+                self._to_stdout(job, on_progress)
+            else:
+                files.write_atomically(output, job.stream(on_progress=on_progress))
+        except KeyboardInterrupt:
+            raise CommandError("Interrupted; nothing was written.", returncode=130) from None
+        except OSError as error:
+            raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from None
+        finally:
+            if progress is not None:
+                progress.finish()
+        if verbosity > 1:
+            self.stderr.write(f"Wrote {job.rows_sent:,} rows ({job.bytes_sent:,} bytes).")
+
+    def _to_stdout(self, job: ExportJob, on_progress: Any) -> None:
+        target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
+        chunks = job.stream(on_progress=on_progress)
+        try:
+            for chunk in chunks:
+                if target is not None:
+                    target.write(chunk)
+                else:  # a text stream (call_command(stdout=StringIO()))
+                    self.stdout.write(chunk.decode(), ending="")
+            if target is not None:
+                target.flush()
+        except BrokenPipeError:
+            chunks.close()
+            # The reader (``head``) has what it wanted. Point stdout at /dev/null so the interpreter's final flush
+            # cannot raise again, and leave quietly with the status a shell expects of a broken pipe.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise SystemExit(BROKEN_PIPE_STATUS) from None
+
+
+def _parse_filters(items: list[str]) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--filter takes KEY=VALUE, not {item!r}.")
+        filters.setdefault(key.strip(), []).append(value)
+    return filters
+
+
+class Progress:
+    """A one-line progress report on a terminal: rows done of the total, and the rate."""
+
+    def __init__(self, stream: Any, job: ExportJob) -> None:
+        self.stream = stream
+        self.job = job
+        self.total = job.count()
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def update(self, job: ExportJob) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        self._write(job.rows_sent, now)
+
+    def finish(self) -> None:
+        self._write(self.job.rows_sent, time.monotonic())
+        self.stream.write("\n")
+        self.stream.flush()
+
+    def _write(self, rows: int, now: float) -> None:
+        elapsed = max(now - self.started, 1e-6)
+        percent = f" ({rows / self.total:.0%})" if self.total else ""
+        self.stream.write(f"\r{rows:,} / {self.total:,} rows{percent}, {rows / elapsed:,.0f} rows/s ")
+        self.stream.flush()

@@ -1,0 +1,43 @@
+"""The streaming HTTP response of an export, for WSGI and ASGI servers alike."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+
+from exports.pipeline import ExportJob
+
+CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+def csv_response(request: HttpRequest, job: ExportJob) -> StreamingHttpResponse:
+    """Stream ``job`` as an attachment; under ASGI through an async iterator, so nothing is buffered whole."""
+    chunks = job.stream()
+    content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=job.export.get_filename())
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Drive the sync stream one chunk at a time in the request's sync thread (where its connection lives).
+
+    Under ASGI, Django consumes a *sync* iterator whole into memory before it sends a byte; an async iterator streams.
+    A client that disconnects cancels this generator, and ``finally`` closes the stream (its cursor and transaction)
+    in that same thread.
+    """
+    next_chunk = sync_to_async(next, thread_sensitive=True)
+    try:
+        while True:
+            chunk = await next_chunk(chunks, None)
+            if chunk is None:
+                break
+            yield chunk
+    finally:
+        await sync_to_async(chunks.close, thread_sensitive=True)()

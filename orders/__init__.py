@@ -1,0 +1,1 @@
+"""The demo domain of the project: customers and their orders (not part of the library)."""

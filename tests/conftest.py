@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.http import StreamingHttpResponse
+from model_bakery import baker
+
+from exports.registry import registry
+
+POSTGRES = connection.vendor == "postgresql"
+
+
+def pytest_report_header() -> str:
+    return f"database: {connection.vendor} ({'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'default SQLite'})"
+
+
+def read_csv(data: bytes | str) -> list[list[str]]:
+    """Parse an export back into rows of cells."""
+    text = data.decode() if isinstance(data, bytes) else data
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def body(response: StreamingHttpResponse) -> bytes:
+    return b"".join(response.streaming_content)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def exporter(django_user_model):
+    """A staff user with the demo's export permission (and nothing else)."""
+    user = django_user_model.objects.create_user("exporter", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="export_order"))
+    return user
+
+
+@pytest.fixture
+def temporary_export() -> Iterator[Callable]:
+    """Register exports for one test only."""
+    names: list[str] = []
+
+    def add(export):
+        names.append(export.name)
+        return registry.register(export)
+
+    yield add
+    for name in names:
+        registry.unregister(name)
+
+
+@pytest.fixture
+def make_orders() -> Callable:
+    def make(count: int, **fields):
+        from orders.models import Customer, Order
+
+        customer = fields.pop("customer", None) or baker.make(Customer, name="Zoë, \"the\" Ångström", country="SE")
+        return baker.make(Order, customer=customer, _quantity=count, _bulk_create=True, **fields)
+
+    return make

@@ -1,0 +1,54 @@
+"""The CSV format: formula escaping, quoting, and chunking."""
+
+from __future__ import annotations
+
+import pytest
+from model_bakery import baker
+
+from exports import Export
+from exports.encoding import CSVEncoder, escape_formula, unescape_formula
+from tests.conftest import read_csv
+from tests.testapp.models import Sample
+
+
+@pytest.mark.parametrize("text", ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "\x00x", "'quoted"])
+def test_text_that_a_spreadsheet_would_run_gets_a_leading_quote(text):
+    assert escape_formula(text) == "'" + text
+    assert unescape_formula(escape_formula(text)) == text
+
+
+@pytest.mark.parametrize("text", ["", "plain", " =not first", "a-b", "Zoë 🎉"])
+def test_other_text_is_left_alone(text):
+    assert escape_formula(text) == text
+
+
+@pytest.mark.django_db
+def test_numbers_are_never_escaped_but_text_is(settings):
+    baker.make(Sample, count=-500, text="-500")
+    export = Export(Sample, columns=["count", "text"])
+    assert read_csv(b"".join(export.prepare(surface="url").stream()))[1] == ["-500", "'-500"]
+    settings.EXPORTS_FORMULA_ESCAPING = False
+    assert read_csv(b"".join(export.prepare(surface="url").stream()))[1] == ["-500", "-500"]
+    export_without = Export(Sample, columns=["text"], name="no-escape", formula_escaping=False)
+    settings.EXPORTS_FORMULA_ESCAPING = True
+    assert read_csv(b"".join(export_without.prepare(surface="url").stream()))[1] == ["-500"]
+
+
+@pytest.mark.django_db
+def test_awkward_text_round_trips_through_csv_reader():
+    awkward = ['comma, here', 'a "quoted" word', "line\nbreak", "crlf\r\nbreak", "Zoë Ångström 🎉", "  spaces  ", ""]
+    for text in awkward:
+        baker.make(Sample, text=text)
+    data = b"".join(Export(Sample, columns=["text"]).prepare(surface="url").stream())
+    assert [row[0] for row in read_csv(data)[1:]] == awkward
+    assert b'"a ""quoted"" word"' in data  # RFC 4180: quotes doubled inside a quoted cell
+    assert data.endswith(b"\n") and not data.endswith(b"\r\n")
+
+
+def test_chunks_are_large_whatever_the_row_count():
+    encoder = CSVEncoder(buffer_size=64 * 1024)
+    batches = ([(n, "x" * 20)] * 1000 for n in range(100))  # 100 batches of 1,000 small rows
+    chunks = list(encoder.encode_batches(["n", "text"], batches))
+    assert len(chunks) < 100_000 // 1000
+    assert all(len(chunk) >= 64 * 1024 for chunk in chunks[:-1])
+    assert len(read_csv(b"".join(chunks))) == 100_001

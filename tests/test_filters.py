@@ -1,0 +1,106 @@
+"""Filters a caller may apply, and the reasons given for the ones they may not."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from model_bakery import baker
+
+from exports import Export, Filter
+from exports.exceptions import InvalidFilters
+from orders.models import Customer, Order
+from tests.conftest import read_csv
+
+pytestmark = pytest.mark.django_db
+
+EXPORT = Export(
+    Order,
+    name="filtered-orders",
+    columns=["reference"],
+    filters=[
+        "status",
+        "status__in",
+        Filter("placed_at__gte", name="placed_after"),
+        "placed_at__date",
+        "customer__country",
+        "total_cents__gte",
+        "customer__isnull",
+        "reference__icontains",
+    ],
+)
+
+
+def references(**filters: str | list[str]) -> list[str]:
+    data = {key: value if isinstance(value, list) else [value] for key, value in filters.items()}
+    job = EXPORT.prepare(surface="url", filters=data)
+    return [row[0] for row in read_csv(b"".join(job.stream()))[1:]]
+
+
+@pytest.fixture
+def orders():
+    se, fr = baker.make(Customer, country="SE"), baker.make(Customer, country="FR")
+    day = datetime.datetime(2026, 3, 1, 10, tzinfo=datetime.UTC)
+    baker.make(Order, reference="A", status="paid", customer=se, total_cents=100, placed_at=day)
+    baker.make(Order, reference="B", status="shipped", customer=fr, total_cents=-50, placed_at=day.replace(day=2))
+    baker.make(Order, reference="C", status="pending", customer=se, total_cents=900, placed_at=day.replace(day=3))
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, ["A", "B", "C"]),
+        ({"status": "paid"}, ["A"]),
+        ({"status__in": "paid,shipped"}, ["A", "B"]),
+        ({"status__in": ["paid", "pending"]}, ["A", "C"]),
+        ({"placed_after": "2026-03-02"}, ["B", "C"]),
+        ({"placed_after": "2026-03-02T10:00:00+00:00"}, ["B", "C"]),
+        ({"placed_at__date": "2026-03-03"}, ["C"]),
+        ({"customer__country": "SE"}, ["A", "C"]),
+        ({"total_cents__gte": "-50", "customer__country": "FR"}, ["B"]),
+        ({"customer__isnull": "false"}, ["A", "B", "C"]),
+        ({"reference__icontains": "b"}, ["B"]),
+    ],
+)
+def test_valid_filters_select_the_matching_rows(orders, filters, expected):
+    assert references(**filters) == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "reason"),
+    [
+        ({"colour": "red"}, "Unknown filter 'colour'. Allowed filters: status, status__in, placed_after"),
+        ({"status": "lost"}, "Filter 'status': Select a valid choice. lost is not one of the available choices."),
+        ({"status__in": "paid,lost"}, "Filter 'status__in': Select a valid choice."),
+        ({"status__in": ","}, "Filter 'status__in': give one or more values"),
+        ({"placed_after": "yesterday"}, "Filter 'placed_after': Enter a valid date/time."),
+        ({"placed_at__date": "2026-02-30"}, "Filter 'placed_at__date': Enter a valid date."),
+        ({"total_cents__gte": "ten"}, "Filter 'total_cents__gte': Enter a whole number."),
+        ({"total_cents__gte": "9" * 40}, "Filter 'total_cents__gte': Ensure this value is less than or equal to"),
+        ({"total_cents__gte": "1; DROP TABLE orders_order"}, "Enter a whole number."),
+        ({"customer__isnull": "maybe"}, "Filter 'customer__isnull': must be true or false"),
+        ({"status": ""}, "Filter 'status': is empty; give a value"),
+        ({"reference__icontains": "a\x00b"}, "contains a NUL character"),
+        ({"status": ["paid", "shipped"]}, "Filter 'status': given more than once"),
+    ],
+)
+def test_invalid_filters_are_refused_with_the_reason(orders, filters, reason):
+    with pytest.raises(InvalidFilters) as caught:
+        references(**filters)
+    assert reason in " ".join(caught.value.messages)
+
+
+def test_every_problem_is_reported_at_once(orders):
+    with pytest.raises(InvalidFilters) as caught:
+        references(colour="red", status="lost")
+    assert len(caught.value.messages) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [("nope", "has no field 'nope'"), ("status__regex", "not a supported lookup"), ("customer__orders", "to-many")],
+)
+def test_a_filter_that_cannot_work_is_a_configuration_error(path, reason):
+    with pytest.raises(ImproperlyConfigured, match=reason):
+        Export(Order, name="bad", filters=[path]).bound_filters  # noqa: B018

@@ -1,0 +1,170 @@
+"""The download URL: who may download, what they get, and how it streams."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from model_bakery import baker
+
+from exports import Column, Export
+from orders.models import Order
+from tests.conftest import body, read_csv
+
+pytestmark = pytest.mark.django_db
+
+URL = "/exports/orders.csv"
+
+
+def test_the_url_is_named():
+    assert reverse("exports:download", args=["orders"]) == URL
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client):
+    response = client.get(URL + "?status=paid")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/exports/orders.csv%3Fstatus%3Dpaid"
+
+
+def test_a_user_without_the_permission_is_forbidden(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("staff", is_staff=True))
+    assert client.get(URL).status_code == 403
+
+
+def test_an_inactive_user_with_the_permission_is_forbidden(client, exporter):
+    client.force_login(exporter)
+    exporter.is_active = False
+    exporter.save()
+    assert client.get(URL).status_code in (302, 403)
+
+
+def test_a_user_with_the_permission_downloads_a_streamed_csv(client, exporter, make_orders):
+    make_orders(3, status="paid")
+    client.force_login(exporter)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    today = datetime.date.today().strftime("%Y%m%d")
+    assert response["Content-Disposition"] == f'attachment; filename="orders-{today}.csv"'
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert not response.has_header("Content-Length")
+    rows = read_csv(body(response))
+    assert rows[0] == ["ID", "Reference", "Placed at", "Status", "Customer", "Country", "Email", "Total (cents)"]
+    assert len(rows) == 4
+    assert {row[3] for row in rows[1:]} == {"Paid"}
+
+
+def test_a_superuser_may_download(admin_client, make_orders):
+    make_orders(1)
+    assert admin_client.get(URL).status_code == 200
+
+
+def test_unknown_exports_are_not_found(client, exporter):
+    client.force_login(exporter)
+    assert client.get("/exports/nope.csv").status_code == 404
+
+
+def test_post_is_not_allowed(client, exporter):
+    client.force_login(exporter)
+    assert client.post(URL).status_code == 405
+
+
+def test_filters_from_the_query_string(client, exporter, make_orders):
+    make_orders(2, status="paid")
+    make_orders(3, status="shipped")
+    client.force_login(exporter)
+    rows = read_csv(body(client.get(URL, {"status__in": "shipped"})))
+    assert [row[3] for row in rows[1:]] == ["Shipped"] * 3
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("colour=red", "Unknown filter 'colour'."),
+        ("status=lost", "Filter 'status': Select a valid choice."),
+        ("placed_after=tomorrow", "Filter 'placed_after': Enter a valid date/time."),
+        ("total_cents__gte=1e999", "Filter 'total_cents__gte': Enter a whole number."),
+        ("columns=secret", "Unknown column 'secret'."),
+    ],
+)
+def test_bad_filters_are_a_400_with_the_reason_in_plain_text(client, exporter, query, reason):
+    client.force_login(exporter)
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert reason in response.content.decode()
+
+
+def test_optional_columns_are_chosen_with_columns(client, exporter, make_orders):
+    make_orders(1, total_cents=-1250)
+    client.force_login(exporter)
+    rows = read_csv(body(client.get(URL, {"columns": "total"})))
+    assert rows[0][-2:] == ["Total (cents)", "Total"]
+    assert "Email" not in rows[0]
+    assert rows[1][-2:] == ["-1250", "-12.50"]
+
+
+@override_settings(EXPORTS_BUFFER_SIZE=1)
+def test_the_first_chunk_arrives_before_the_queryset_is_read(client, exporter, make_orders, temporary_export):
+    make_orders(100)
+    temporary_export(Export(Order, name="small-chunks", columns=["reference"], chunk_size=10))
+    client.force_login(exporter)
+    response = client.get("/exports/small-chunks.csv")
+    chunks = iter(response.streaming_content)
+    first = read_csv(next(chunks))
+    assert first[0] == ["Reference"]
+    assert 1 < len(first) <= 11  # the header and the first batch only: the other 90 rows are not read yet
+    rest = b"".join(chunks)
+    assert len(read_csv(rest)) == 100 - (len(first) - 1)
+    response.close()
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(client, exporter, make_orders):
+    client.force_login(exporter)
+
+    def queries_for(count: int) -> int:
+        Order.objects.all().delete()
+        make_orders(count)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, {"columns": "total"})
+            assert len(read_csv(body(response))) == count + 1
+        return len(queries)
+
+    few, many = queries_for(10), queries_for(3000)
+    assert few == many
+    # session, user, user and group permissions, then the rows in one query joined to the customer (inside a
+    # savepoint and its release on PostgreSQL)
+    assert many <= 7
+
+
+def test_the_filename_pattern_and_awkward_names(client, exporter, make_orders, temporary_export):
+    make_orders(1)
+    temporary_export(
+        Export(Order, name="odd", filename='Ordres "spéciales"\r\n{name}/{date:%Y}.csv', permission="orders.export_order")
+    )
+    client.force_login(exporter)
+    response = client.get("/exports/odd.csv")
+    year = datetime.date.today().year
+    assert response["Content-Disposition"] == f"attachment; filename*=utf-8''Ordres%20_sp%C3%A9ciales_odd_{year}.csv"
+
+
+def test_datetimes_follow_the_current_time_zone(client, exporter, make_orders, settings):
+    make_orders(1, placed_at=datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC))
+    settings.TIME_ZONE = "America/New_York"
+    client.force_login(exporter)
+    rows = read_csv(body(client.get(URL)))
+    assert rows[1][2] == "2026-06-01T08:00:00-04:00"
+
+
+def test_columns_with_labels_and_choices_match_the_declaration(client, exporter, make_orders, temporary_export):
+    make_orders(1, status="refunded")
+    temporary_export(Export(Order, name="tiny", columns=[Column("status", "État")]))
+    client.force_login(exporter)
+    assert read_csv(body(client.get("/exports/tiny.csv"))) == [["État"], ["Refunded"]]

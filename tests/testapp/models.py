@@ -1,0 +1,36 @@
+"""A model with a column of every type the encoder handles (created without migrations by the test runner)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Parent(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Sample(models.Model):
+    class Kind(models.TextChoices):
+        RED = "r", "Red"
+        BLUE = "b", "Blue"
+
+    text = models.CharField(max_length=500, null=True, blank=True)
+    note = models.TextField(blank=True, default="")
+    kind = models.CharField(max_length=1, choices=Kind.choices, default=Kind.RED)
+    flag = models.BooleanField(null=True)
+    count = models.BigIntegerField(null=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    ratio = models.FloatField(null=True)
+    day = models.DateField(null=True)
+    moment = models.DateTimeField(null=True)
+    at = models.TimeField(null=True)
+    uid = models.UUIDField(null=True)
+    data = models.JSONField(null=True)
+    parent = models.ForeignKey(Parent, null=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        permissions = [("export_sample", "Can export samples")]
+
+    @property
+    def shout(self) -> str:
+        return (self.text or "").upper()
