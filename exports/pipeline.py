@@ -59,16 +59,9 @@ class ExportJob:
 
         ``on_progress`` is called with the job after each batch of rows (``rows_sent`` tells how far it got).
         """
-        batches = orm_batches(
-            self.queryset,
-            self.columns,
-            chunk_size=self.chunk_size,
-            escape=self.export.escapes_formulas,
-            tz=timezone.get_current_timezone() if settings.USE_TZ else None,
-        )
-        encoder = CSVEncoder(buffer_size=app_settings.BUFFER_SIZE)
+        chunks = self._chunks(on_progress)
         try:
-            for chunk in encoder.encode_batches(self.header, self._counted(batches, on_progress)):
+            for chunk in chunks:
                 self.bytes_sent += len(chunk)
                 yield chunk
         except GeneratorExit:
@@ -83,6 +76,21 @@ class ExportJob:
                 self.surface,
             )
             raise
+        finally:
+            chunks.close()
+
+    def _chunks(self, on_progress: Callable[[ExportJob], None] | None) -> Iterator[bytes]:
+        """The CSV bytes from the source: ORM rows encoded in Python."""
+        batches = orm_batches(
+            self.queryset,
+            self.columns,
+            chunk_size=self.chunk_size,
+            escape=self.export.escapes_formulas,
+            tz=timezone.get_current_timezone() if settings.USE_TZ else None,
+        )
+        encoder = CSVEncoder(buffer_size=app_settings.BUFFER_SIZE)
+        try:
+            yield from encoder.encode_batches(self.header, self._counted(batches, on_progress))
         finally:
             batches.close()
 
