@@ -85,7 +85,7 @@ class ResolvedColumn:
 
 def field_converter(field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None) -> Converter | None:
     """The converter for values of ``field``, chosen once per export rather than once per value."""
-    if field.is_relation and field.target_field is not None:
+    if isinstance(field, models.ForeignKey):
         return field_converter(field.target_field, escape=escape, tz=tz)
     if isinstance(field, models.DateTimeField):
         return encoding.datetime_renderer(tz)
@@ -136,7 +136,7 @@ def resolve(
             raise ImproperlyConfigured(
                 f"Column {column.path!r}: {part!r} is not a foreign key, so it has no {parts[index + 1]!r}."
             )
-        current = field.related_model  # type: ignore[assignment]
+        current = field.related_model
     raise ImproperlyConfigured(f"Column {column.path!r}: empty path.")  # pragma: no cover - split() never gives []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -21,11 +21,19 @@ from exports.exceptions import InvalidColumns
 from exports.filters import BoundFilter, Filter, FilterValues
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
     from exports.pipeline import ExportJob
 
-    User = AbstractBaseUser | AnonymousUser
+
+class User(Protocol):
+    """What an export needs of a user (``request.user``, a custom user model or ``AnonymousUser``)."""
+
+    @property
+    def is_active(self) -> bool: ...
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool: ...
 
 
 class _DefaultPermission:

@@ -103,7 +103,7 @@ class BoundFilter:
         if self.filter.form_field is not None:
             return self.filter.form_field
         model_field = self.model_field
-        if model_field.is_relation and model_field.target_field is not None:
+        if isinstance(model_field, models.ForeignKey):
             # A foreign key is filtered by the primary key of the related row; checking that the row exists would
             # cost a query and say nothing useful (no such row simply matches nothing).
             model_field = model_field.target_field
@@ -143,7 +143,7 @@ def bind(filter_: Filter, model: type[models.Model]) -> BoundFilter:
         field_parts.append(part)
         if candidate.is_relation and candidate.related_model is not None and index < len(parts) - 1:
             next_part = parts[index + 1]
-            related: type[models.Model] = candidate.related_model  # type: ignore[assignment]
+            related: type[models.Model] = candidate.related_model
             if _has_field(related, next_part):
                 current = related
                 continue

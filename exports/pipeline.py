@@ -7,7 +7,7 @@ Every surface (the download URL, the admin, the ``export`` command) turns its ow
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,7 +54,7 @@ class ExportJob:
         """How many rows the export will write (one ``COUNT`` query)."""
         return self.queryset.count()
 
-    def stream(self, *, on_progress: Callable[[ExportJob], None] | None = None) -> Iterator[bytes]:
+    def stream(self, *, on_progress: Callable[[ExportJob], None] | None = None) -> Generator[bytes, None, None]:
         """The CSV as UTF-8 chunks of about ``EXPORTS_BUFFER_SIZE`` bytes, header first.
 
         ``on_progress`` is called with the job after each batch of rows (``rows_sent`` tells how far it got).
@@ -79,7 +79,7 @@ class ExportJob:
         finally:
             chunks.close()
 
-    def _chunks(self, on_progress: Callable[[ExportJob], None] | None) -> Iterator[bytes]:
+    def _chunks(self, on_progress: Callable[[ExportJob], None] | None) -> Generator[bytes, None, None]:
         """The CSV bytes from the source: ORM rows encoded in Python."""
         batches = orm_batches(
             self.queryset,

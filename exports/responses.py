@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
@@ -25,19 +25,20 @@ def csv_response(request: HttpRequest, job: ExportJob) -> StreamingHttpResponse:
     return response
 
 
-async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+def _next_or_none(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
+
+
+async def _async_chunks(chunks: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
     """Drive the sync stream one chunk at a time in the request's sync thread (where its connection lives).
 
     Under ASGI, Django consumes a *sync* iterator whole into memory before it sends a byte; an async iterator streams.
     A client that disconnects cancels this generator, and ``finally`` closes the stream (its cursor and transaction)
     in that same thread.
     """
-    next_chunk = sync_to_async(next, thread_sensitive=True)
+    next_chunk = sync_to_async(_next_or_none, thread_sensitive=True)
     try:
-        while True:
-            chunk = await next_chunk(chunks, None)
-            if chunk is None:
-                break
+        while (chunk := await next_chunk(chunks)) is not None:
             yield chunk
     finally:
         await sync_to_async(chunks.close, thread_sensitive=True)()

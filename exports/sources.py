@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, models, transaction
 
@@ -32,12 +32,16 @@ def orm_batches(
     chunk_size: int,
     escape: bool,
     tz: datetime.tzinfo | None,
-) -> Iterator[Batch]:
+) -> Generator[Batch, None, None]:
     """Yield the rows of ``queryset`` as lists of at most ``chunk_size`` rows of cells, one cell per column."""
     converters = [column.converter(escape=escape, tz=tz) for column in columns]
     conversions = [(index, convert) for index, convert in enumerate(converters) if convert is not None]
     if all(column.kind != "attribute" for column in columns):
-        rows: Iterator[Sequence[Any]] = queryset.values_list(*(c.path for c in columns)).iterator(chunk_size)
+        # QuerySet.iterator() returns a generator (typed as a plain iterator); it must be closed, see below.
+        rows = cast(
+            Generator[Sequence[Any], None, None],
+            queryset.values_list(*(c.path for c in columns)).iterator(chunk_size),
+        )
     else:
         rows = _instance_rows(queryset, columns, chunk_size)
     with _read_transaction(queryset.db):
@@ -48,7 +52,7 @@ def orm_batches(
                 yield batch
         finally:
             # Close the cursor while its transaction is still open (a named cursor dies with its transaction).
-            rows.close()  # type: ignore[attr-defined]
+            rows.close()
 
 
 def _convert(batch: list[Any], conversions: list[tuple[int, Callable[[Any], Any]]]) -> None:
@@ -61,7 +65,7 @@ def _convert(batch: list[Any], conversions: list[tuple[int, Callable[[Any], Any]
 
 def _instance_rows(
     queryset: models.QuerySet[Any], columns: Sequence[ResolvedColumn], chunk_size: int
-) -> Iterator[tuple[Any, ...]]:
+) -> Generator[tuple[Any, ...], None, None]:
     relations = sorted({relation for column in columns for relation in column.relations})
     for column in columns:
         if column.kind == "field" and "__" in column.path:

@@ -4,6 +4,7 @@ import csv
 import io
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -14,6 +15,14 @@ from model_bakery import baker
 from exports.registry import registry
 
 POSTGRES = connection.vendor == "postgresql"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("EXPORTS_TESTS_REQUIRE_POSTGRES") == "1" and not POSTGRES:
+        raise pytest.UsageError(
+            "EXPORTS_TESTS_REQUIRE_POSTGRES=1 but the tests run on "
+            f"{connection.vendor}: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME"
+        )
 
 
 def pytest_report_header() -> str:
@@ -39,7 +48,7 @@ def exporter(django_user_model):
 
 
 @pytest.fixture
-def temporary_export() -> Iterator[Callable]:
+def temporary_export() -> Iterator[Callable[..., Any]]:
     """Register exports for one test only."""
     names: list[str] = []
 
@@ -53,11 +62,11 @@ def temporary_export() -> Iterator[Callable]:
 
 
 @pytest.fixture
-def make_orders() -> Callable:
+def make_orders() -> Callable[..., Any]:
     def make(count: int, **fields):
         from orders.models import Customer, Order
 
-        customer = fields.pop("customer", None) or baker.make(Customer, name="Zoë, \"the\" Ångström", country="SE")
+        customer = fields.pop("customer", None) or baker.make(Customer, name='Zoë, "the" Ångström', country="SE")
         return baker.make(Order, customer=customer, _quantity=count, _bulk_create=True, **fields)
 
     return make

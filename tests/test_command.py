@@ -134,7 +134,8 @@ def test_list():
 def database_url() -> str:
     settings = connection.settings_dict
     if connection.vendor == "postgresql":
-        return f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+        host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
+        return f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}"
     return f"sqlite:///{settings['NAME']}"
 
 

@@ -10,7 +10,6 @@ from django.http import StreamingHttpResponse
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from model_bakery import baker
 
 from exports import Column, Export
 from orders.models import Order
@@ -147,7 +146,9 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(client, exporter, mak
 def test_the_filename_pattern_and_awkward_names(client, exporter, make_orders, temporary_export):
     make_orders(1)
     temporary_export(
-        Export(Order, name="odd", filename='Ordres "spéciales"\r\n{name}/{date:%Y}.csv', permission="orders.export_order")
+        Export(
+            Order, name="odd", filename='Ordres "spéciales"\r\n{name}/{date:%Y}.csv', permission="orders.export_order"
+        )
     )
     client.force_login(exporter)
     response = client.get("/exports/odd.csv")

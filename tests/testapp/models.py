@@ -8,13 +8,17 @@ from django.db import models
 class Parent(models.Model):
     name = models.CharField(max_length=100)
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class Sample(models.Model):
     class Kind(models.TextChoices):
         RED = "r", "Red"
         BLUE = "b", "Blue"
 
-    text = models.CharField(max_length=500, null=True, blank=True)
+    # Nullable text on purpose: exports must tell NULL (empty cell) from "" apart from nothing else.
+    text = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
     note = models.TextField(blank=True, default="")
     kind = models.CharField(max_length=1, choices=Kind.choices, default=Kind.RED)
     flag = models.BooleanField(null=True)
@@ -30,6 +34,9 @@ class Sample(models.Model):
 
     class Meta:
         permissions = [("export_sample", "Can export samples")]
+
+    def __str__(self) -> str:
+        return f"Sample {self.pk}"
 
     @property
     def shout(self) -> str:
