@@ -36,7 +36,7 @@ def test_numbers_are_never_escaped_but_text_is(settings):
 
 @pytest.mark.django_db
 def test_awkward_text_round_trips_through_csv_reader():
-    awkward = ['comma, here', 'a "quoted" word', "line\nbreak", "crlf\r\nbreak", "Zoë Ångström 🎉", "  spaces  ", ""]
+    awkward = ["comma, here", 'a "quoted" word', "line\nbreak", "crlf\r\nbreak", "Zoë Ångström 🎉", "  spaces  ", ""]
     for text in awkward:
         baker.make(Sample, text=text)
     data = b"".join(Export(Sample, columns=["text"]).prepare(surface="url").stream())
