@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
-from exports.exceptions import ExportError, ExportNotFound
+from exports.exceptions import ExportBusy, ExportError, ExportNotFound
 from exports.registry import registry
 from exports.responses import csv_response
 
@@ -30,9 +30,17 @@ def download(request: HttpRequest, name: str) -> HttpResponse | StreamingHttpRes
     columns = _columns(request)
     try:
         job = export.prepare(surface="url", user=request.user, filters=filters, columns=columns)
+    except ExportBusy as error:
+        response = HttpResponse(_reasons(error), status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(error.retry_after)
+        return response
     except ExportError as error:
-        return HttpResponseBadRequest("\n".join(error.messages) + "\n", content_type="text/plain; charset=utf-8")
+        return HttpResponseBadRequest(_reasons(error), content_type="text/plain; charset=utf-8")
     return csv_response(request, job)
+
+
+def _reasons(error: ExportError) -> str:
+    return "\n".join(error.messages) + "\n"
 
 
 def _columns(request: HttpRequest) -> list[str] | None:
