@@ -5,41 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('country', models.CharField(help_text='ISO 3166-1 alpha-2 code, e.g. SE.', max_length=2)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("country", models.CharField(help_text="ISO 3166-1 alpha-2 code, e.g. SE.", max_length=2)),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
             },
         ),
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('reference', models.CharField(max_length=32, unique=True)),
-                ('customer_email', models.EmailField(max_length=254)),
-                ('total_cents', models.BigIntegerField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('paid', 'Paid'), ('shipped', 'Shipped'), ('refunded', 'Refunded'), ('cancelled', 'Cancelled')], max_length=16)),
-                ('placed_at', models.DateTimeField(db_index=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='orders.customer')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("reference", models.CharField(max_length=32, unique=True)),
+                ("customer_email", models.EmailField(max_length=254)),
+                ("total_cents", models.BigIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("paid", "Paid"),
+                            ("shipped", "Shipped"),
+                            ("refunded", "Refunded"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("placed_at", models.DateTimeField(db_index=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="orders", to="orders.customer"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order',
-                'verbose_name_plural': 'orders',
-                'permissions': [('export_order', 'Can export orders')],
-                'indexes': [models.Index(fields=['status'], name='orders_order_status_idx')],
+                "verbose_name": "order",
+                "verbose_name_plural": "orders",
+                "permissions": [("export_order", "Can export orders")],
+                "indexes": [models.Index(fields=["status"], name="orders_order_status_idx")],
             },
         ),
     ]
