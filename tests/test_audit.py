@@ -54,7 +54,7 @@ def test_a_download_is_recorded_from_start_to_end(client, exporter, make_orders)
     assert run.filters == {"status": "paid"}
     assert "customer_email" in run.columns
     assert (run.rows_sent, run.bytes_sent) == (3, len(data))
-    assert run.finished_at >= run.started_at
+    assert run.finished_at is not None and run.finished_at >= run.started_at
     assert run.duration == run.finished_at - run.started_at
     assert run.error == ""
 
