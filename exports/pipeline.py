@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
 from django.db import connections, models, transaction
 from django.utils import timezone
 
@@ -164,7 +165,7 @@ def prepare(
         raise ExportError(f"The chunk size must be a positive number, not {chunk_size}.")
     filter_values = export.parse_filters(filters or {})
     selected = export.select_columns(columns)
-    rows = filter_values.apply(export.get_queryset() if queryset is None else queryset)
+    rows = _filtered(filter_values, export.get_queryset() if queryset is None else queryset)
     job = ExportJob(
         export=export,
         queryset=export.order(rows),
@@ -180,6 +181,20 @@ def prepare(
     # stream frees when it ends (or job.close(), for a job that is never streamed).
     job.run = audit.start(job)
     return job
+
+
+def _filtered(filter_values: FilterValues, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """``queryset`` filtered, its SQL turned now (no query runs): a value that a lookup or the database adapter
+    refuses is a clear error before the response starts, not a broken download after its first bytes."""
+    try:
+        rows = filter_values.apply(queryset)
+        rows.query.get_compiler(rows.db).as_sql()
+    except (EmptyResultSet, FullResultSet):
+        pass
+    except (ValueError, TypeError, OverflowError, ValidationError) as error:
+        reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        raise ExportError(f"The filters cannot be applied: {reason}") from None
+    return rows
 
 
 class _JobStream(Generator[bytes, None, None]):

@@ -23,6 +23,12 @@ BROKEN_PIPE_STATUS = 141
 class Command(BaseCommand):
     help = "Write a registered export as CSV to stdout or to a file (written whole or not at all)."
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # A bad argument is one line on stderr, like every other error of this command (--help still shows usage).
+        parser.print_usage = _no_usage  # type: ignore[method-assign]
+        return parser
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="The export's registered name (see --list).", nargs="?")
         parser.add_argument(
@@ -124,6 +130,10 @@ class Command(BaseCommand):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise SystemExit(BROKEN_PIPE_STATUS) from None
+
+
+def _no_usage(file: Any = None) -> None:
+    pass
 
 
 def _user(username: str, export: Export) -> Any:
