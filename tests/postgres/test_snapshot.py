@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -20,7 +21,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def other_connection() -> Iterator:
+def other_connection() -> Iterator[Any]:
     """A second session on the test database, committing on its own (as another request would)."""
     import psycopg2
 
