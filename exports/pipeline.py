@@ -138,10 +138,12 @@ class ExportJob:
         self, batches: Iterator[list[Sequence[Any]]], on_progress: Callable[[ExportJob], None] | None
     ) -> Iterator[list[Sequence[Any]]]:
         for batch in batches:
-            yield batch
+            # Counted as the encoder takes the batch: it yields a chunk only between batches, so whenever a chunk is
+            # handed out (or the stream is closed there), rows_sent is exactly the rows in the chunks handed out.
             self.rows_sent += len(batch)
             if on_progress is not None:
                 on_progress(self)
+            yield batch
 
 
 def prepare(
