@@ -126,7 +126,7 @@ def session_cookie(client, django_user_model) -> str:
     user = django_user_model.objects.create_user("exporter", password="pw", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="export_order"))
     client.force_login(user)
-    return client.cookies["sessionid"].value
+    return str(client.cookies["sessionid"].value)
 
 
 def fill_orders(count: int, *, failing_at: int | None = None) -> None:
