@@ -89,7 +89,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[[str], Server]]:
             **os.environ,
             "DATABASE_URL": database_url(),
             "DATABASE_TEST_NAME": "",
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DJANGO_SETTINGS_MODULE": "tests.servers.settings",
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
         }
