@@ -1,10 +1,230 @@
-"""The library's admin: the audit trail of export runs (read-only)."""
+"""The admin integration: "Export selected … as CSV", "Export all matching" and the column picker.
+
+Add :class:`ExportActionMixin` to a ``ModelAdmin`` whose model has a registered export. Rows always come from the
+changelist (``ModelAdmin.get_queryset(request)``, list filters, search, date hierarchy), limited to the export's own
+rows, and stream through the same pipeline and writer as the download URL. What travels between pages is the
+changelist's query string, never a list of primary keys (except for rows ticked one by one, at most a page of them).
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from exports.audit_admin import ExportRunAdmin
+from exports.declarations import Export
+from exports.exceptions import ExportError, ExportNotFound
 from exports.models import ExportRun
+from exports.registry import registry
+from exports.responses import csv_response
 
+if TYPE_CHECKING:
+    _Base = admin.ModelAdmin[Any]
+else:
+    _Base = object
+
+#: The picker's checkboxes, and the field that marks its form as submitted.
+COLUMNS_FIELD = "columns"
+CHOSEN_FIELD = "exports_columns_chosen"
+#: Changelist parameters that do not choose rows: "export all matching" leaves them behind.
+_NOT_FILTERS = (PAGE_VAR, ORDER_VAR, ALL_VAR, ERROR_FLAG)
+
+
+class ExportActionMixin(_Base):
+    """Export from the changelist: ``class OrderAdmin(ExportActionMixin, admin.ModelAdmin)``.
+
+    Adds the action "Export selected … as CSV" and an "Export all matching as CSV" button to the changelist, for
+    users with the export's permission. Set ``export_name`` when several exports read the model (default: the first
+    registered). An admin that declares its own ``actions`` lists ``"export_as_csv"`` among them; one with its own
+    ``change_list_template`` extends ``"exports/admin/change_list.html"``.
+    """
+
+    export_name: str | None = None
+    actions = ["export_as_csv"]
+    change_list_template = "exports/admin/change_list.html"
+    export_columns_template = "exports/admin/columns.html"
+
+    def get_export(self) -> Export:
+        """The export this admin runs; ``ImproperlyConfigured`` when there is none."""
+        if self.export_name is not None:
+            try:
+                export = registry.get(self.export_name)
+            except ExportNotFound as error:
+                raise ImproperlyConfigured(f"{type(self).__name__}.export_name: {error}") from None
+            if export.model_class is not self.model:
+                raise ImproperlyConfigured(
+                    f"{type(self).__name__}.export_name: {export!r} does not export {self.model._meta.label}."
+                )
+            return export
+        found = registry.for_model(self.model)
+        if not found:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: no export of {self.model._meta.label} is registered; declare one in an "
+                "exports.py module, or remove ExportActionMixin."
+            )
+        return found[0]
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        """Whether the user may export (the export's permission); the action and the button follow it."""
+        return self.get_export().has_permission(request.user)
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        errors = super().check(**kwargs)
+        try:
+            self.get_export()
+        except ImproperlyConfigured as error:
+            errors.append(checks.Error(str(error), obj=type(self), id="exports.E020"))
+        return errors
+
+    # The two entry points -----------------------------------------------------------------------------------------
+
+    @admin.action(permissions=["export"], description=gettext_lazy("Export selected %(verbose_name_plural)s as CSV"))
+    def export_as_csv(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> HttpResponseBase | None:
+        """Stream the selected rows, or everything the changelist matches with "select all"."""
+        if CHOSEN_FIELD in request.POST or not self._has_optional_columns():
+            return self._stream(request, queryset, self._chosen_columns(request))
+        if request.POST.get("select_across") == "1":
+            # Everything matching: hand over to "export all matching" with the changelist's query string.
+            return self._column_picker(request, self._export_all_url(request), queryset.count(), hidden=[])
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        hidden = [("action", "export_as_csv"), *((helpers.ACTION_CHECKBOX_NAME, pk) for pk in selected)]
+        # The picker posts the selection back (with the CSRF token, its marker and the boxes); a form that Django
+        # would refuse with HTTP 400 (TooManyFieldsSent) is not shown.
+        fields = len(hidden) + 2 + sum(column.column.optional for column in self.get_export().resolved_columns)
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        if limit is not None and fields > limit:
+            self.message_user(
+                request,
+                _(
+                    "Too many rows are ticked to choose columns (%(count)d). Tick “Select all”, or use “Export all "
+                    "matching”: they carry the list's filters instead of each row."
+                )
+                % {"count": len(selected)},
+                messages.ERROR,
+            )
+            return None
+        return self._column_picker(request, request.get_full_path(), queryset.count(), hidden=hidden)
+
+    def export_all_view(self, request: HttpRequest) -> HttpResponseBase:
+        """Stream every row the changelist shows for this query string, across all pages."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        if not self.has_export_permission(request):
+            self.message_user(request, _("You do not have permission to export these rows."), messages.ERROR)
+            return HttpResponseRedirect(self._changelist_url(request))
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            self.message_user(request, _("The list's filters are not valid; nothing was exported."), messages.ERROR)
+            return HttpResponseRedirect(self._changelist_url())
+        if request.method == "GET" and self._has_optional_columns():
+            return self._column_picker(request, request.get_full_path(), changelist.result_count, hidden=[])
+        return self._stream(request, changelist.queryset, self._chosen_columns(request))
+
+    # Hooks into the changelist ------------------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        view = self.admin_site.admin_view(require_http_methods(["GET", "POST"])(self.export_all_view))
+        return [
+            path("export/", view, name=f"{opts.app_label}_{opts.model_name}_export"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        export_all_url = self._export_all_url(request) if self.has_export_permission(request) else None
+        return super().changelist_view(request, {"export_all_url": export_all_url, **(extra_context or {})})
+
+    # Helpers ------------------------------------------------------------------------------------------------------
+
+    def _stream(
+        self, request: HttpRequest, queryset: models.QuerySet[Any], columns: list[str] | None
+    ) -> HttpResponseBase:
+        export = self.get_export()
+        # The export's own rows (its queryset may annotate values or leave rows out), limited to the changelist's.
+        # Its order, not the changelist's: the same rows give the same bytes as the download URL.
+        rows = export.get_queryset().filter(pk__in=queryset.order_by().values("pk"))
+        try:
+            job = export.prepare(surface="admin", user=request.user, queryset=rows, columns=columns)
+        except ExportError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(self._changelist_url(request))
+        return csv_response(request, job)
+
+    def _column_picker(
+        self, request: HttpRequest, form_url: str, count: int, *, hidden: list[tuple[str, str]]
+    ) -> TemplateResponse:
+        export = self.get_export()
+        opts = self.opts
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Export %(name)s as CSV") % {"name": opts.verbose_name_plural},
+            "subtitle": None,
+            "opts": opts,
+            "export": export,
+            "count": count,
+            "columns": [
+                {
+                    "key": column.key,
+                    "label": column.label,
+                    "optional": column.column.optional,
+                    "checked": not column.column.optional or column.column.default,
+                }
+                for column in export.resolved_columns
+            ],
+            "columns_field": COLUMNS_FIELD,
+            "chosen_field": CHOSEN_FIELD,
+            "form_url": form_url,
+            "hidden_fields": hidden,
+            "changelist_url": self._changelist_url(request),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.export_columns_template, context)
+
+    def _has_optional_columns(self) -> bool:
+        return any(column.column.optional for column in self.get_export().resolved_columns)
+
+    def _chosen_columns(self, request: HttpRequest) -> list[str] | None:
+        """The optional columns ticked on the picker; ``None`` (the defaults) when no picker was shown."""
+        if request.method != "POST" or CHOSEN_FIELD not in request.POST:
+            return None
+        return request.POST.getlist(COLUMNS_FIELD)
+
+    def _changelist_url(self, request: HttpRequest | None = None) -> str:
+        """The changelist, with the filters of ``request`` when given."""
+        return self._admin_url("changelist", request)
+
+    def _export_all_url(self, request: HttpRequest) -> str:
+        return self._admin_url("export", request)
+
+    def _admin_url(self, view: str, request: HttpRequest | None) -> str:
+        opts, site = self.opts, self.admin_site.name
+        url = reverse(f"{site}:{opts.app_label}_{opts.model_name}_{view}", current_app=site)
+        query = self._changelist_query(request) if request is not None else ""
+        return f"{url}?{query}" if query else url
+
+    @staticmethod
+    def _changelist_query(request: HttpRequest) -> str:
+        """The changelist's filters, search and date hierarchy, as a query string (without page and ordering)."""
+        params = request.GET.copy()
+        for name in _NOT_FILTERS:
+            params.pop(name, None)
+        return params.urlencode()
+
+
+# The audit trail of export runs, read-only (exports/audit_admin.py).
 admin.site.register(ExportRun, ExportRunAdmin)

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from exports.admin import ExportActionMixin
 from orders.models import Customer, Order
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class CustomerAdmin(CustomerAdminBase):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderAdminBase):
+class OrderAdmin(ExportActionMixin, OrderAdminBase):
     list_display = ("reference", "customer", "customer_email", "total", "status", "placed_at")
     list_filter = ("status", "placed_at", CustomerCountryFilter)
     search_fields = ("reference", "customer_email", "customer__name")

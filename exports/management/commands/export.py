@@ -96,19 +96,24 @@ class Command(BaseCommand):
             raise CommandError(" ".join(error.messages)) from None
         progress = Progress(self.stderr._out, job) if verbosity > 0 and self.stderr.isatty() else None
         on_progress = progress.update if progress is not None else None
+        interrupted = False
         try:
             if output == "-":
                 self._to_stdout(job, on_progress)
             else:
                 files.write_atomically(output, job.stream(on_progress=on_progress))
         except KeyboardInterrupt:
-            raise CommandError("Interrupted; nothing was written.", returncode=130) from None
+            # Raise outside this block: the interrupt's traceback holds the database cursor's frames, which must be
+            # released (and the cursor closed) while the connection is still open.
+            interrupted = True
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from None
         finally:
             job.close()  # a stream that never started (the file could not be created) still ends the run
             if progress is not None:
                 progress.finish()
+        if interrupted:
+            raise CommandError("Interrupted; nothing was written.", returncode=130)
         if verbosity > 1:
             self.stderr.write(f"Wrote {job.rows_sent:,} rows ({job.bytes_sent:,} bytes).")
 
