@@ -96,7 +96,7 @@ class ExportJob:
                     # The cursor closes inside the snapshot's transaction, before it ends.
                     chunks.close()
             outcome = ExportRun.Outcome.COMPLETED
-        except GeneratorExit:
+        except (GeneratorExit, KeyboardInterrupt):  # the client went away, or the command's user pressed Ctrl-C
             outcome = ExportRun.Outcome.ABORTED
             logger.info(
                 "Export %r stopped by the client after %d rows (user %s, %s)",
