@@ -16,7 +16,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -25,8 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from exports.audit_admin import ExportRunAdmin
 from exports.declarations import Export
 from exports.exceptions import ExportError, ExportNotFound
+from exports.models import ExportRun
 from exports.registry import registry
 from exports.responses import csv_response
 
@@ -143,6 +145,20 @@ class ExportActionMixin(_Base):
             *super().get_urls(),
         ]
 
+    def response_action(
+        self, request: HttpRequest, queryset: models.QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        # Django filters pk__in=<the posted ids> before it calls any action: an id that is not a primary key ("abc",
+        # "1.5", a NUL, a number beyond the column's range) would be a server error. Refuse the post with a message.
+        pk = self.opts.pk
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                pk.run_validators(pk.to_python(value))
+        except ValidationError:
+            self.message_user(request, _("The selection is not valid; nothing was done."), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset, *args, **kwargs)
+
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         export_all_url = self._export_all_url(request) if self.has_export_permission(request) else None
         return super().changelist_view(request, {"export_all_url": export_all_url, **(extra_context or {})})
@@ -222,3 +238,7 @@ class ExportActionMixin(_Base):
         for name in _NOT_FILTERS:
             params.pop(name, None)
         return params.urlencode()
+
+
+# The audit trail of export runs, read-only (exports/audit_admin.py).
+admin.site.register(ExportRun, ExportRunAdmin)

@@ -28,7 +28,29 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
                 id="exports.E002",
             )
         )
+    if not isinstance(app_settings.AUDIT, bool):
+        errors.append(
+            checks.Error(f"EXPORTS_AUDIT must be True or False, not {app_settings.AUDIT!r}.", id="exports.E003")
+        )
+    for setting in ("MAX_ROWS", "MAX_CONCURRENT_PER_USER"):
+        value = getattr(app_settings, setting)
+        if value is not None and not _positive_int(value):
+            errors.append(
+                checks.Error(f"EXPORTS_{setting} must be a positive integer or None, not {value!r}.", id="exports.E004")
+            )
+    for setting in ("STALE_AFTER", "RETRY_AFTER"):
+        value = getattr(app_settings, setting)
+        if not _positive_int(value):
+            errors.append(
+                checks.Error(
+                    f"EXPORTS_{setting} must be a positive number of seconds, not {value!r}.", id="exports.E005"
+                )
+            )
     return errors
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def check_exports(**kwargs: Any) -> list[checks.CheckMessage]:
@@ -40,6 +62,14 @@ def check_exports(**kwargs: Any) -> list[checks.CheckMessage]:
         except ImproperlyConfigured as error:
             messages.append(checks.Error(f"Export {export.name!r}: {error}", obj=export, id="exports.E010"))
             continue
+        if export.max_rows is not None and not _positive_int(export.max_rows):
+            messages.append(
+                checks.Error(
+                    f"Export {export.name!r}: max_rows must be a positive integer or None, not {export.max_rows!r}.",
+                    obj=export,
+                    id="exports.E012",
+                )
+            )
         if COLUMNS_PARAMETER in filters:
             messages.append(
                 checks.Error(

@@ -27,5 +27,30 @@ class Settings:
         """Prefix text cells that a spreadsheet would run as a formula with ``'`` (OWASP CSV injection)."""
         return getattr(settings, "EXPORTS_FORMULA_ESCAPING", True)
 
+    @property
+    def AUDIT(self) -> bool:
+        """Keep an ``ExportRun`` record of every run (without it, a run's record lives only while it holds a slot)."""
+        return getattr(settings, "EXPORTS_AUDIT", True)
+
+    @property
+    def MAX_ROWS(self) -> int | None:
+        """The most rows an export may write, unless it sets ``max_rows``; ``None``: no limit."""
+        return getattr(settings, "EXPORTS_MAX_ROWS", None)
+
+    @property
+    def MAX_CONCURRENT_PER_USER(self) -> int | None:
+        """How many exports one user may run at once, across every process; ``None``: no limit."""
+        return getattr(settings, "EXPORTS_MAX_CONCURRENT_PER_USER", 1)
+
+    @property
+    def STALE_AFTER(self) -> int:
+        """Seconds after which a run still marked running no longer holds its user's slot (its process died)."""
+        return getattr(settings, "EXPORTS_STALE_AFTER", 3600)
+
+    @property
+    def RETRY_AFTER(self) -> int:
+        """The ``Retry-After`` (seconds) of the 429 answer to a user who is already running exports."""
+        return getattr(settings, "EXPORTS_RETRY_AFTER", 30)
+
 
 app_settings = Settings()

@@ -59,6 +59,7 @@ OPTIONS: Final = (
     "filename",
     "chunk_size",
     "formula_escaping",
+    "max_rows",
 )
 
 
@@ -80,6 +81,8 @@ class Export:
       export and returning the name; defaults to ``"{name}-{date:%Y%m%d}.csv"``.
     * ``chunk_size``: rows per database round trip; defaults to ``EXPORTS_CHUNK_SIZE``.
     * ``formula_escaping``: defaults to ``EXPORTS_FORMULA_ESCAPING``.
+    * ``max_rows``: the most rows a run may write (a larger one is refused before it starts); defaults to
+      ``EXPORTS_MAX_ROWS``.
     """
 
     model: ClassVar[type[models.Model] | None] = None
@@ -93,6 +96,7 @@ class Export:
     filename: str | Callable[[Export], str] = "{name}-{date:%Y%m%d}.csv"
     chunk_size: int | None = None
     formula_escaping: bool | None = None
+    max_rows: int | None = None
 
     def __init__(self, source: type[models.Model] | models.QuerySet[Any] | None = None, /, **options: Any) -> None:
         unknown = set(options) - set(OPTIONS)

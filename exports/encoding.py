@@ -130,10 +130,23 @@ class CSVEncoder:
         self.buffer_size = buffer_size
         self._lines = _Lines()
         self._writer = csv.writer(self._lines, lineterminator=LINE_TERMINATOR)
+        # csv.writer quotes a cell only for the characters of its own line terminator, so a lone CR (no LF) would be
+        # written bare and split the row for every RFC 4180 reader (and differ from COPY, which quotes it). Rows with
+        # a CR are rewritten by a writer whose terminator holds both characters; each line's ends in "\n" again.
+        self._cr_writer = csv.writer(self._lines, lineterminator="\r\n")
 
     def encode_row(self, row: Sequence[Any]) -> bytes:
-        self._writer.writerow(row)
-        return self._lines.take().encode()
+        return self._encode([row]).encode()
+
+    def _encode(self, rows: Sequence[Sequence[Any]]) -> str:
+        self._writer.writerows(rows)
+        text = self._lines.take()
+        if "\r" in text:  # rare: one scan in C decides
+            self._cr_writer.writerows(rows)
+            lines = self._lines.lines
+            text = "".join([line[:-2] + LINE_TERMINATOR for line in lines])
+            lines.clear()
+        return text
 
     def encode_batches(self, header: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
         """The header line, then every batch; one ``bytes`` chunk per ``buffer_size`` bytes (the last may be short).
@@ -143,10 +156,9 @@ class CSVEncoder:
         """
         pending = [self.encode_row(header)]
         size = len(pending[0])
-        writerows = self._writer.writerows
+        encode = self._encode
         for batch in batches:
-            writerows(batch)
-            data = self._lines.take().encode()
+            data = encode(batch).encode()
             pending.append(data)
             size += len(data)
             if size >= self.buffer_size:

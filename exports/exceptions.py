@@ -23,3 +23,15 @@ class InvalidFilters(ExportError):
 
 class InvalidColumns(ExportError):
     """A requested column is not one of the export's, or a required column was left out."""
+
+
+class TooManyRows(ExportError):
+    """The export would write more rows than its ``max_rows`` (or ``EXPORTS_MAX_ROWS``) allows."""
+
+
+class ExportBusy(ExportError):
+    """The user already runs as many exports as ``EXPORTS_MAX_CONCURRENT_PER_USER`` allows; retry later."""
+
+    def __init__(self, messages: str | Sequence[str], *, retry_after: int) -> None:
+        super().__init__(messages)
+        self.retry_after = retry_after

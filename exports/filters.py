@@ -7,6 +7,7 @@ accepts its choices, a date field a date, ...), so a bad value is a clear error,
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,11 @@ class BoundFilter:
             raise ValidationError("is empty; give a value")
         if isinstance(cleaned, models.Model):
             return cleaned.pk
+        if isinstance(cleaned, datetime.datetime) and cleaned.tzinfo is not None:
+            try:
+                cleaned.astimezone(datetime.UTC)  # what the database adapter does; year 1 at +14:00 is year 0
+            except OverflowError:
+                raise ValidationError("is out of range") from None
         return cleaned
 
     def form_field(self) -> forms.Field:

@@ -6,21 +6,25 @@ Every surface (the download URL, the admin, the ``export`` command) turns its ow
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from exports import audit, limits
 from exports.columns import ResolvedColumn
 from exports.conf import app_settings
 from exports.declarations import Export
 from exports.encoding import CSVEncoder
-from exports.exceptions import ExportError
+from exports.exceptions import ExportError, TooManyRows
 from exports.filters import FilterValues
+from exports.models import ExportRun
 from exports.sources import orm_batches
 
 if TYPE_CHECKING:
@@ -45,6 +49,10 @@ class ExportJob:
     #: Rows and bytes streamed so far (read them for progress, logs and the audit record).
     rows_sent: int = field(default=0, init=False)
     bytes_sent: int = field(default=0, init=False)
+    #: For the audit record: the rows a surface chose itself (the admin's changelist), as an SQL condition.
+    selection: str = ""
+    #: The audit record while the run holds it (``None`` before :func:`prepare` and once the run has ended).
+    run: ExportRun | None = field(default=None, init=False, repr=False)
 
     @property
     def header(self) -> list[str]:
@@ -57,17 +65,49 @@ class ExportJob:
     def stream(self, *, on_progress: Callable[[ExportJob], None] | None = None) -> Generator[bytes, None, None]:
         """The CSV as UTF-8 chunks of about ``EXPORTS_BUFFER_SIZE`` bytes, header first.
 
-        ``on_progress`` is called with the job after each batch of rows (``rows_sent`` tells how far it got).
+        ``on_progress`` is called with the job after each batch of rows (``rows_sent`` tells how far it got). Closing
+        the stream, even before its first chunk, ends the run: cursor and transaction closed, audit record finished,
+        the user's slot freed.
         """
+        return _JobStream(self, self._stream(on_progress))
+
+    def close(self, outcome: ExportRun.Outcome = ExportRun.Outcome.ABORTED, error: str = "") -> None:
+        """End the run if it has not ended: finish its audit record and free its slot (idempotent)."""
+        run, self.run = self.run, None
+        if run is not None:
+            audit.finish(run, self, outcome, error)
+
+    def _stream(self, on_progress: Callable[[ExportJob], None] | None) -> Generator[bytes, None, None]:
+        outcome, error = ExportRun.Outcome.FAILED, ""
+        limit = limits.row_limit(self.export)
         chunks = self._chunks(on_progress)
         try:
-            for chunk in chunks:
-                self.bytes_sent += len(chunk)
-                yield chunk
-        except GeneratorExit:
-            logger.info("Export %r stopped by the client after %d rows", self.export.name, self.rows_sent)
+            with read_snapshot(self.queryset.db):
+                try:
+                    for chunk in chunks:
+                        if limit is not None and self.rows_sent > limit:
+                            # Rows were added since the count that let the export start: fail rather than truncate.
+                            raise TooManyRows(
+                                f"The export {self.export.name!r} grew beyond its limit of {limit:,} rows."
+                            )
+                        self.bytes_sent += len(chunk)
+                        yield chunk
+                finally:
+                    # The cursor closes inside the snapshot's transaction, before it ends.
+                    chunks.close()
+            outcome = ExportRun.Outcome.COMPLETED
+        except (GeneratorExit, KeyboardInterrupt):  # the client went away, or the command's user pressed Ctrl-C
+            outcome = ExportRun.Outcome.ABORTED
+            logger.info(
+                "Export %r stopped by the client after %d rows (user %s, %s)",
+                self.export.name,
+                self.rows_sent,
+                self.user,
+                self.surface,
+            )
             raise
-        except Exception:
+        except BaseException as exception:
+            error = type(exception).__name__
             logger.exception(
                 "Export %r failed after %d rows (user %s, %s)",
                 self.export.name,
@@ -77,7 +117,9 @@ class ExportJob:
             )
             raise
         finally:
-            chunks.close()
+            self.close(outcome, error)
+            if outcome == ExportRun.Outcome.FAILED:
+                _drop_connections({self.queryset.db, router.db_for_write(ExportRun)})
 
     def _chunks(self, on_progress: Callable[[ExportJob], None] | None) -> Generator[bytes, None, None]:
         """The CSV bytes from the source: ORM rows encoded in Python."""
@@ -98,10 +140,12 @@ class ExportJob:
         self, batches: Iterator[list[Sequence[Any]]], on_progress: Callable[[ExportJob], None] | None
     ) -> Iterator[list[Sequence[Any]]]:
         for batch in batches:
-            yield batch
+            # Counted as the encoder takes the batch: it yields a chunk only between batches, so whenever a chunk is
+            # handed out (or the stream is closed there), rows_sent is exactly the rows in the chunks handed out.
             self.rows_sent += len(batch)
             if on_progress is not None:
                 on_progress(self)
+            yield batch
 
 
 def prepare(
@@ -125,8 +169,8 @@ def prepare(
         raise ExportError(f"The chunk size must be a positive number, not {chunk_size}.")
     filter_values = export.parse_filters(filters or {})
     selected = export.select_columns(columns)
-    rows = filter_values.apply(export.get_queryset() if queryset is None else queryset)
-    return ExportJob(
+    rows = _filtered(filter_values, export.get_queryset() if queryset is None else queryset)
+    job = ExportJob(
         export=export,
         queryset=export.order(rows),
         columns=selected,
@@ -134,4 +178,78 @@ def prepare(
         surface=surface,
         user=user,
         chunk_size=chunk_size or export.rows_per_fetch,
+        selection="" if queryset is None else audit.describe_selection(queryset),
     )
+    limits.check_row_count(export, job.queryset)
+    # Last, once every check has passed: this writes the audit record and takes one of the user's slots, which the
+    # stream frees when it ends (or job.close(), for a job that is never streamed).
+    job.run = audit.start(job)
+    return job
+
+
+def _filtered(filter_values: FilterValues, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """``queryset`` filtered, its SQL turned now (no query runs): a value that a lookup or the database adapter
+    refuses is a clear error before the response starts, not a broken download after its first bytes."""
+    try:
+        rows = filter_values.apply(queryset)
+        rows.query.get_compiler(rows.db).as_sql()
+    except (EmptyResultSet, FullResultSet):
+        pass
+    except (ValueError, TypeError, OverflowError, ValidationError) as error:
+        reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        raise ExportError(f"The filters cannot be applied: {reason}") from None
+    return rows
+
+
+def _drop_connections(aliases: set[str]) -> None:
+    """Close this thread's connections after a failed stream (unless a caller's transaction holds them).
+
+    Django's ASGI handler neither closes a streaming response that raised nor sends ``request_finished``, so the
+    request's connection would stay open for good (seen with uvicorn: one backend left per failure). Under WSGI and in
+    the command this only closes it a moment before ``request_finished`` would; it may be broken anyway.
+    """
+    for alias in aliases:
+        connection = connections[alias]
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+class _JobStream(Generator[bytes, None, None]):
+    """The stream of a job: a generator that ends the run when closed, even before its first chunk.
+
+    A plain generator closed before it starts never runs its ``finally``; a server that gives up on a response before
+    asking for its first chunk would leave the run open and the user's slot taken.
+    """
+
+    def __init__(self, job: ExportJob, chunks: Generator[bytes, None, None]) -> None:
+        self._job = job
+        self._chunks = chunks
+
+    def send(self, value: None) -> bytes:
+        return self._chunks.send(value)
+
+    def throw(self, *args: Any) -> bytes:
+        return self._chunks.throw(*args)
+
+    def close(self) -> None:
+        try:
+            self._chunks.close()
+        finally:
+            self._job.close()
+
+
+@contextlib.contextmanager
+def read_snapshot(using: str) -> Iterator[None]:
+    """On PostgreSQL, a ``REPEATABLE READ, READ ONLY`` transaction: every query of the run (a count for progress,
+    the rows) sees the database as of its first query, whatever other connections write meanwhile.
+
+    Inside a caller's transaction the caller's isolation applies. Elsewhere nothing: SQLite reads in one statement.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield

@@ -5,10 +5,11 @@ import io
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connection, connections
 from django.http import StreamingHttpResponse
 from model_bakery import baker
 
@@ -37,6 +38,16 @@ def read_csv(data: bytes | str) -> list[list[str]]:
 
 def body(response: StreamingHttpResponse) -> bytes:
     return b"".join(response.streaming_content)  # type: ignore[arg-type]
+
+
+def close_response(response: Any) -> None:
+    """Close a test client's response the way a server does when its client goes away.
+
+    Django's ``request_finished`` handler would close the connection that holds the test's transaction (the test
+    client itself avoids it the same way for the responses it closes).
+    """
+    with mock.patch.object(connections["default"], "close_if_unusable_or_obsolete"):
+        response.close()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from model_bakery import baker
 
@@ -52,3 +54,11 @@ def test_chunks_are_large_whatever_the_row_count():
     assert len(chunks) < 100_000 // 1000
     assert all(len(chunk) >= 64 * 1024 for chunk in chunks[:-1])
     assert len(read_csv(b"".join(chunks))) == 100_001
+
+
+def test_a_lone_carriage_return_is_quoted_like_a_line_feed():
+    encoder = CSVEncoder(buffer_size=1)
+    rows: list[list[Any]] = [["a\rb", 1], ["plain", -2], ["crlf\r\nend", "'\r"], ["\r", None]]
+    data = b"".join(encoder.encode_batches(["h\rx", "y"], [rows[:2], rows[2:]]))
+    assert data == b'"h\rx",y\n"a\rb",1\nplain,-2\n"crlf\r\nend","\'\r"\n"\r",\n'
+    assert read_csv(data) == [["h\rx", "y"], ["a\rb", "1"], ["plain", "-2"], ["crlf\r\nend", "'\r"], ["\r", ""]]

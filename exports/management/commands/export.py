@@ -7,9 +7,11 @@ import sys
 import time
 from typing import Any, BinaryIO
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exports import files
+from exports import Export, files
 from exports.exceptions import ExportError
 from exports.pipeline import ExportJob
 from exports.registry import registry
@@ -20,6 +22,12 @@ BROKEN_PIPE_STATUS = 141
 
 class Command(BaseCommand):
     help = "Write a registered export as CSV to stdout or to a file (written whole or not at all)."
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # A bad argument is one line on stderr, like every other error of this command (--help still shows usage).
+        parser.print_usage = _no_usage  # type: ignore[method-assign]
+        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="The export's registered name (see --list).", nargs="?")
@@ -45,6 +53,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--chunk-size", type=int, help="Rows fetched per database round trip.")
         parser.add_argument(
+            "--user",
+            dest="username",
+            metavar="USERNAME",
+            help="Run as this user: the export's permission and the user's concurrency limit apply, and the audit "
+            "record names them (without it, the record names the operating-system user).",
+        )
+        parser.add_argument(
             "--list", dest="list_exports", action="store_true", help="List the registered exports and exit."
         )
 
@@ -56,6 +71,7 @@ class Command(BaseCommand):
         filters: list[str],
         columns: str | None,
         chunk_size: int | None,
+        username: str | None,
         list_exports: bool,
         verbosity: int,
         **options: Any,
@@ -68,8 +84,10 @@ class Command(BaseCommand):
             raise CommandError("Name an export (see --list).")
         try:
             export = registry.get(name)
+            user = _user(username, export) if username is not None else None
             job = export.prepare(
                 surface="command",
+                user=user,
                 filters=_parse_filters(filters),
                 columns=[key.strip() for key in columns.split(",") if key.strip()] if columns is not None else None,
                 chunk_size=chunk_size,
@@ -91,6 +109,7 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from None
         finally:
+            job.close()  # a stream that never started (the file could not be created) still ends the run
             if progress is not None:
                 progress.finish()
         if interrupted:
@@ -118,6 +137,20 @@ class Command(BaseCommand):
             raise SystemExit(BROKEN_PIPE_STATUS) from None
 
 
+def _no_usage(file: Any = None) -> None:
+    pass
+
+
+def _user(username: str, export: Export) -> Any:
+    try:
+        user = get_user_model()._default_manager.get_by_natural_key(username)
+    except ObjectDoesNotExist:
+        raise CommandError(f"No user is called {username!r}.") from None
+    if not export.has_permission(user):
+        raise CommandError(f"The user {username!r} may not run the export {export.name!r}.")
+    return user
+
+
 def _parse_filters(items: list[str]) -> dict[str, list[str]]:
     filters: dict[str, list[str]] = {}
     for item in items:
@@ -134,11 +167,14 @@ class Progress:
     def __init__(self, stream: Any, job: ExportJob) -> None:
         self.stream = stream
         self.job = job
-        self.total = job.count()
+        #: Counted in the first update, inside the run's snapshot, so that it agrees with the rows written.
+        self.total: int | None = None
         self.started = time.monotonic()
         self.last = 0.0
 
     def update(self, job: ExportJob) -> None:
+        if self.total is None:
+            self.total = job.count()
         now = time.monotonic()
         if now - self.last < 0.2:
             return
@@ -152,6 +188,7 @@ class Progress:
 
     def _write(self, rows: int, now: float) -> None:
         elapsed = max(now - self.started, 1e-6)
+        total = f" / {self.total:,}" if self.total is not None else ""
         percent = f" ({rows / self.total:.0%})" if self.total else ""
-        self.stream.write(f"\r{rows:,} / {self.total:,} rows{percent}, {rows / elapsed:,.0f} rows/s ")
+        self.stream.write(f"\r{rows:,}{total} rows{percent}, {rows / elapsed:,.0f} rows/s ")
         self.stream.flush()

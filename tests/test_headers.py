@@ -1,0 +1,49 @@
+"""Response headers of a download, and GZipMiddleware keeping it a stream."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from django.http import StreamingHttpResponse
+
+from exports import Export
+from exports.models import ExportRun
+from orders.models import Order
+from tests.conftest import body, read_csv
+
+pytestmark = pytest.mark.django_db
+
+URL = "/exports/orders.csv"
+
+
+def test_no_store_and_nosniff(client, exporter, make_orders):
+    make_orders(1)
+    client.force_login(exporter)
+    response = client.get(URL)
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert not response.has_header("Content-Length")
+
+
+def test_gzip_middleware_still_streams(client, exporter, make_orders, settings, temporary_export):
+    settings.MIDDLEWARE = ["django.middleware.gzip.GZipMiddleware", *settings.MIDDLEWARE]
+    settings.EXPORTS_BUFFER_SIZE = 1
+    make_orders(3000)
+    temporary_export(Export(Order, name="batches", chunk_size=100, permission="orders.export_order"))
+    client.force_login(exporter)
+    plain = body(client.get("/exports/batches.csv"))
+    response = client.get("/exports/batches.csv", {}, headers={"accept-encoding": "gzip"})
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Encoding"] == "gzip"
+    assert response["Cache-Control"] == "no-store" and response["X-Content-Type-Options"] == "nosniff"
+    assert not response.has_header("Content-Length")
+    chunks = iter(response.streaming_content)  # type: ignore[arg-type]
+    first = [next(chunks), next(chunks)]
+    run = ExportRun.objects.latest("pk")
+    assert run.outcome == "running"  # compressed as it goes, not gathered into one body first
+    rest = list(chunks)
+    assert len(rest) > 2
+    assert gzip.decompress(b"".join(first + rest)) == plain
+    assert len(read_csv(plain)) == 3001
