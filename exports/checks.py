@@ -21,13 +21,10 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
             errors.append(
                 checks.Error(f"EXPORTS_{setting} must be a positive integer, not {value!r}.", id="exports.E001")
             )
-    if not isinstance(app_settings.FORMULA_ESCAPING, bool):
-        errors.append(
-            checks.Error(
-                f"EXPORTS_FORMULA_ESCAPING must be True or False, not {app_settings.FORMULA_ESCAPING!r}.",
-                id="exports.E002",
-            )
-        )
+    for setting in ("FORMULA_ESCAPING", "COPY"):
+        value = getattr(app_settings, setting)
+        if not isinstance(value, bool):
+            errors.append(checks.Error(f"EXPORTS_{setting} must be True or False, not {value!r}.", id="exports.E002"))
     return errors
 
 

@@ -27,5 +27,10 @@ class Settings:
         """Prefix text cells that a spreadsheet would run as a formula with ``'`` (OWASP CSV injection)."""
         return getattr(settings, "EXPORTS_FORMULA_ESCAPING", True)
 
+    @property
+    def COPY(self) -> bool:
+        """Let exports whose columns PostgreSQL can format exactly stream through ``COPY ... TO STDOUT``."""
+        return getattr(settings, "EXPORTS_COPY", True)
+
 
 app_settings = Settings()

@@ -59,6 +59,7 @@ OPTIONS: Final = (
     "filename",
     "chunk_size",
     "formula_escaping",
+    "copy",
 )
 
 
@@ -80,6 +81,8 @@ class Export:
       export and returning the name; defaults to ``"{name}-{date:%Y%m%d}.csv"``.
     * ``chunk_size``: rows per database round trip; defaults to ``EXPORTS_CHUNK_SIZE``.
     * ``formula_escaping``: defaults to ``EXPORTS_FORMULA_ESCAPING``.
+    * ``copy``: ``False`` always reads rows through the ORM, never PostgreSQL's COPY (see :mod:`exports.copy` for
+      when COPY applies); defaults to ``EXPORTS_COPY``.
     """
 
     model: ClassVar[type[models.Model] | None] = None
@@ -93,6 +96,7 @@ class Export:
     filename: str | Callable[[Export], str] = "{name}-{date:%Y%m%d}.csv"
     chunk_size: int | None = None
     formula_escaping: bool | None = None
+    copy: bool | None = None
 
     def __init__(self, source: type[models.Model] | models.QuerySet[Any] | None = None, /, **options: Any) -> None:
         unknown = set(options) - set(OPTIONS)
@@ -221,6 +225,11 @@ class Export:
     @property
     def escapes_formulas(self) -> bool:
         return app_settings.FORMULA_ESCAPING if self.formula_escaping is None else self.formula_escaping
+
+    @property
+    def uses_copy(self) -> bool:
+        """Whether the export may take the PostgreSQL COPY path (it still falls back when COPY would differ)."""
+        return app_settings.COPY if self.copy is None else self.copy
 
     @property
     def rows_per_fetch(self) -> int:

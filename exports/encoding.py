@@ -108,6 +108,63 @@ def value_renderer(*, escape: bool, tz: datetime.tzinfo | None) -> Converter:
     return render
 
 
+# Whole columns at a time: the ORM source converts a batch column by column, so the per-cell work is a comprehension
+# step instead of a function call. Each returns a list the length of ``values`` and writes what its one-value twin
+# above writes.
+
+BatchConverter = Callable[[Sequence[Any]], list[Any]]
+
+
+def batch_of(convert: Converter) -> BatchConverter:
+    """The batch form of any one-value converter."""
+    return lambda values: list(map(convert, values))
+
+
+def datetimes_renderer(tz: datetime.tzinfo | None) -> BatchConverter:
+    """:func:`datetime_renderer` for a column; values already in ``tz`` (UTC from the database) skip ``astimezone``."""
+    if tz is None:
+        return lambda values: [None if v is None else v.isoformat() for v in values]
+    # Values come from the database in UTC; when the export's zone is UTC too, isoformat() alone writes the same.
+    same = datetime.UTC if tz is datetime.UTC or getattr(tz, "key", None) in _UTC_NAMES else tz
+
+    def render(values: Sequence[Any]) -> list[Any]:
+        return [
+            None
+            if v is None
+            else v.isoformat()
+            if v.tzinfo is same or v.tzinfo is None
+            else v.astimezone(tz).isoformat()
+            for v in values
+        ]
+
+    return render
+
+
+_UTC_NAMES: Final = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
+
+
+def render_bools(values: Sequence[Any]) -> list[Any]:
+    return [None if v is None else "true" if v else "false" for v in values]
+
+
+def render_isos(values: Sequence[Any]) -> list[Any]:
+    return [None if v is None else v.isoformat() for v in values]
+
+
+def texts_renderer(escape: bool) -> BatchConverter:
+    """:func:`text_renderer` for a column of text (values that are not ``str`` go through the one-value form)."""
+    render = text_renderer(escape)
+    if not escape:
+        return lambda values: [v if v is None or type(v) is str else render(v) for v in values]
+    triggers = FORMULA_TRIGGERS
+    return lambda values: [("'" + v if v[:1] in triggers else v) if type(v) is str else render(v) for v in values]
+
+
+def labels_renderer(labels: dict[Any, str], otherwise: Converter) -> BatchConverter:
+    """Choices: the (already rendered) label of a value, else the value as ``otherwise`` writes it."""
+    return lambda values: [labels[v] if v in labels else otherwise(v) for v in values]
+
+
 class _Lines:
     """The pseudo-buffer ``csv.writer`` writes to: it keeps each formatted line until the batch is joined."""
 
@@ -133,7 +190,25 @@ class CSVEncoder:
 
     def encode_row(self, row: Sequence[Any]) -> bytes:
         self._writer.writerow(row)
-        return self._lines.take().encode()
+        text = self._lines.take()
+        if "\r" in text:
+            text = self._rewrite_with_carriage_returns([row])
+        return text.encode()
+
+    def _rewrite_with_carriage_returns(self, rows: Iterable[Sequence[Any]]) -> str:
+        """The rows again, quoting cells that hold a carriage return (as RFC 4180 and PostgreSQL's COPY do).
+
+        Python's csv (3.11) only quotes the characters of its own line terminator, so with ``\\n`` a lone ``\\r``
+        would go out bare and a reader would take it for a line break. A writer whose terminator is ``\\r\\n``
+        quotes both; its own terminator is swapped for ``\\n`` row by row. Only batches holding a CR pay for this.
+        """
+        writer = csv.writer(self._lines, lineterminator="\r\n")
+        for row in rows:
+            writer.writerow(row)  # one write() per row
+        lines = self._lines.lines
+        text = "".join(line[:-2] + LINE_TERMINATOR for line in lines)
+        lines.clear()
+        return text
 
     def encode_batches(self, header: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
         """The header line, then every batch; one ``bytes`` chunk per ``buffer_size`` bytes (the last may be short).
@@ -146,7 +221,10 @@ class CSVEncoder:
         writerows = self._writer.writerows
         for batch in batches:
             writerows(batch)
-            data = self._lines.take().encode()
+            text = self._lines.take()
+            if "\r" in text:
+                text = self._rewrite_with_carriage_returns(batch)
+            data = text.encode()
             pending.append(data)
             size += len(data)
             if size >= self.buffer_size:
