@@ -189,26 +189,29 @@ class CSVEncoder:
         self._writer = csv.writer(self._lines, lineterminator=LINE_TERMINATOR)
 
     def encode_row(self, row: Sequence[Any]) -> bytes:
-        self._writer.writerow(row)
-        text = self._lines.take()
-        if "\r" in text:
-            text = self._rewrite_with_carriage_returns([row])
-        return text.encode()
+        return self._encode([row])
 
-    def _rewrite_with_carriage_returns(self, rows: Iterable[Sequence[Any]]) -> str:
-        """The rows again, quoting cells that hold a carriage return (as RFC 4180 and PostgreSQL's COPY do).
+    def _encode(self, rows: Sequence[Sequence[Any]]) -> bytes:
+        lines = self._lines.lines
+        self._writer.writerows(rows)  # one write() per row: lines[i] is rows[i]
+        if any("\r" in line for line in lines):
+            self._quote_carriage_returns(rows)
+        return self._lines.take().encode()
+
+    def _quote_carriage_returns(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rewrite the lines whose cells hold a carriage return, quoting them (as RFC 4180 and PostgreSQL's COPY do).
 
         Python's csv (3.11) only quotes the characters of its own line terminator, so with ``\\n`` a lone ``\\r``
         would go out bare and a reader would take it for a line break. A writer whose terminator is ``\\r\\n``
-        quotes both; its own terminator is swapped for ``\\n`` row by row. Only batches holding a CR pay for this.
+        quotes both; its own terminator is swapped for ``\\n``. Only the rows holding a CR pay for this.
         """
-        writer = csv.writer(self._lines, lineterminator="\r\n")
-        for row in rows:
-            writer.writerow(row)  # one write() per row
         lines = self._lines.lines
-        text = "".join(line[:-2] + LINE_TERMINATOR for line in lines)
-        lines.clear()
-        return text
+        carriage = [index for index, line in enumerate(lines) if "\r" in line]
+        once = _Lines()
+        writer = csv.writer(once, lineterminator="\r\n")
+        for index in carriage:
+            writer.writerow(rows[index])
+            lines[index] = once.take()[:-2] + LINE_TERMINATOR
 
     def encode_batches(self, header: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
         """The header line, then every batch; one ``bytes`` chunk per ``buffer_size`` bytes (the last may be short).
@@ -218,13 +221,9 @@ class CSVEncoder:
         """
         pending = [self.encode_row(header)]
         size = len(pending[0])
-        writerows = self._writer.writerows
+        encode = self._encode
         for batch in batches:
-            writerows(batch)
-            text = self._lines.take()
-            if "\r" in text:
-                text = self._rewrite_with_carriage_returns(batch)
-            data = text.encode()
+            data = encode(batch)
             pending.append(data)
             size += len(data)
             if size >= self.buffer_size:
