@@ -33,6 +33,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models import F, Func, TextField
 
@@ -81,7 +82,10 @@ def copy_plan(
     time_zone = _zone_name(tz)
     cells = {f"_export_{index}": _cell(column, escape=escape, tz=tz) for index, column in enumerate(columns)}
     select = queryset.values(**cells)
-    sql, params = select.query.get_compiler(using=queryset.db).as_sql()
+    try:
+        sql, params = select.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        raise NotCopyable("the queryset selects nothing (none())") from None
     statement = connection.ops.compose_sql(sql, params)
     return CopyPlan(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", time_zone, queryset.db)
 

@@ -135,11 +135,13 @@ def _pages_by_key(queryset: models.QuerySet[Any]) -> bool:
     query = queryset.query
     pk = queryset.model._meta.pk
     keys = {"pk", pk.name, pk.attname} if pk is not None else {"pk"}
+    # Export.order() ends every ordering on the pk, so ("-pk", "pk") is an ordering by the key alone.
+    ordering = [str(item) for item in query.order_by]
     return (
         not query.is_sliced
         and not query.combinator
-        and len(query.order_by) == 1
-        and str(query.order_by[0]).lstrip("-") in keys
+        and bool(ordering)
+        and all(item.lstrip("-") in keys for item in ordering)
     )
 
 
