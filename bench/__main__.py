@@ -240,7 +240,7 @@ def render(
     results: dict[tuple[str, str], list[Sample]], args: argparse.Namespace, identical: bool, command: float, psql: float
 ) -> str:
     def median(samples: list[Sample], attribute: str) -> float:
-        return statistics.median(getattr(sample, attribute) for sample in samples)
+        return float(statistics.median(getattr(sample, attribute) for sample in samples))
 
     totals = {key: median(samples, "total") for key, samples in results.items()}
     baselines = {

@@ -99,8 +99,9 @@ def field_batch_converter(
     field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None
 ) -> encoding.BatchConverter | None:
     """:func:`field_converter` for a whole column of values."""
-    if field.is_relation and field.target_field is not None:
-        return field_batch_converter(field.target_field, escape=escape, tz=tz)
+    target = getattr(field, "target_field", None) if field.is_relation else None
+    if target is not None:
+        return field_batch_converter(target, escape=escape, tz=tz)
     if isinstance(field, models.DateTimeField):
         return encoding.datetimes_renderer(tz)
     if isinstance(field, models.DateField | models.TimeField):

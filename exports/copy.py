@@ -87,7 +87,7 @@ def copy_plan(
         sql, params = select.query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:
         raise NotCopyable("the queryset selects nothing (none())") from None
-    statement = connection.ops.compose_sql(sql, params)
+    statement = connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]  # PostgreSQL's ops
     return CopyPlan(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", time_zone, queryset.db)
 
 
@@ -163,9 +163,10 @@ def _choices_cell(
 def _field_template(field: models.Field[Any, Any], key: str, *, escape: bool, tz: datetime.tzinfo | None) -> str:
     """SQL writing a value of ``field`` ({x}) as the Python encoder does."""
     if field.is_relation:
-        if field.target_field is None:  # pragma: no cover - a concrete foreign key always has a target
+        target = getattr(field, "target_field", None)
+        if target is None:  # pragma: no cover - a concrete foreign key always has a target
             raise NotCopyable(f"column {key!r} has no target field")
-        return _field_template(field.target_field, key, escape=escape, tz=tz)
+        return _field_template(target, key, escape=escape, tz=tz)
     if hasattr(field, "from_db_value"):
         raise NotCopyable(f"column {key!r}: {type(field).__name__} converts its values in Python")
     if isinstance(field, models.BooleanField):

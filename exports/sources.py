@@ -36,7 +36,7 @@ from exports.encoding import BatchConverter
 if TYPE_CHECKING:
     from exports.pipeline import ExportJob
 
-Batch = Sequence[Sequence[Any]]
+Batch = list[Sequence[Any]]
 
 
 def export_time_zone() -> datetime.tzinfo | None:
