@@ -46,6 +46,10 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
                     f"EXPORTS_{setting} must be a positive number of seconds, not {value!r}.", id="exports.E005"
                 )
             )
+    if not isinstance(app_settings.COPY, bool):
+        errors.append(
+            checks.Error(f"EXPORTS_COPY must be True or False, not {app_settings.COPY!r}.", id="exports.E002")
+        )
     return errors
 
 

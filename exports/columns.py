@@ -82,6 +82,39 @@ class ResolvedColumn:
             return lambda value: render_value(value) if value not in labels else render_text(labels[value])
         return field_converter(field, escape=escape, tz=tz)
 
+    def batch_converter(self, *, escape: bool, tz: datetime.tzinfo | None) -> encoding.BatchConverter | None:
+        """:meth:`converter` for a whole column of a batch at once (the ORM source's hot path)."""
+        column, field = self.column, self.field
+        if column.format is None and field is not None:
+            if column.choice_labels and field.choices:
+                render_text = encoding.text_renderer(escape)
+                labels = {value: render_text(str(label)) for value, label in field.flatchoices}
+                return encoding.labels_renderer(labels, encoding.value_renderer(escape=escape, tz=tz))
+            return field_batch_converter(field, escape=escape, tz=tz)
+        convert = self.converter(escape=escape, tz=tz)
+        return None if convert is None else encoding.batch_of(convert)
+
+
+def field_batch_converter(
+    field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None
+) -> encoding.BatchConverter | None:
+    """:func:`field_converter` for a whole column of values."""
+    target = getattr(field, "target_field", None) if field.is_relation else None
+    if target is not None:
+        return field_batch_converter(target, escape=escape, tz=tz)
+    if isinstance(field, models.DateTimeField):
+        return encoding.datetimes_renderer(tz)
+    if isinstance(field, models.DateField | models.TimeField):
+        return encoding.render_isos
+    if isinstance(field, models.BooleanField):
+        return encoding.render_bools
+    if isinstance(field, _NUMBER_FIELDS):
+        return None
+    if isinstance(field, _TEXT_FIELDS):
+        return encoding.texts_renderer(True) if escape else None
+    convert = field_converter(field, escape=escape, tz=tz)
+    return None if convert is None else encoding.batch_of(convert)
+
 
 def field_converter(field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None) -> Converter | None:
     """The converter for values of ``field``, chosen once per export rather than once per value."""

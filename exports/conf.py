@@ -52,5 +52,10 @@ class Settings:
         """The ``Retry-After`` (seconds) of the 429 answer to a user who is already running exports."""
         return getattr(settings, "EXPORTS_RETRY_AFTER", 30)
 
+    @property
+    def COPY(self) -> bool:
+        """Let exports whose columns PostgreSQL can format exactly stream through ``COPY ... TO STDOUT``."""
+        return getattr(settings, "EXPORTS_COPY", True)
+
 
 app_settings = Settings()

@@ -60,6 +60,7 @@ OPTIONS: Final = (
     "chunk_size",
     "formula_escaping",
     "max_rows",
+    "copy",
 )
 
 
@@ -83,6 +84,8 @@ class Export:
     * ``formula_escaping``: defaults to ``EXPORTS_FORMULA_ESCAPING``.
     * ``max_rows``: the most rows a run may write (a larger one is refused before it starts); defaults to
       ``EXPORTS_MAX_ROWS``.
+    * ``copy``: ``False`` always reads rows through the ORM, never PostgreSQL's COPY (see :mod:`exports.copy` for
+      when COPY applies); defaults to ``EXPORTS_COPY``.
     """
 
     model: ClassVar[type[models.Model] | None] = None
@@ -97,6 +100,7 @@ class Export:
     chunk_size: int | None = None
     formula_escaping: bool | None = None
     max_rows: int | None = None
+    copy: bool | None = None
 
     def __init__(self, source: type[models.Model] | models.QuerySet[Any] | None = None, /, **options: Any) -> None:
         unknown = set(options) - set(OPTIONS)
@@ -225,6 +229,11 @@ class Export:
     @property
     def escapes_formulas(self) -> bool:
         return app_settings.FORMULA_ESCAPING if self.formula_escaping is None else self.formula_escaping
+
+    @property
+    def uses_copy(self) -> bool:
+        """Whether the export may take the PostgreSQL COPY path (it still falls back when COPY would differ)."""
+        return app_settings.COPY if self.copy is None else self.copy
 
     @property
     def rows_per_fetch(self) -> int:

@@ -108,6 +108,63 @@ def value_renderer(*, escape: bool, tz: datetime.tzinfo | None) -> Converter:
     return render
 
 
+# Whole columns at a time: the ORM source converts a batch column by column, so the per-cell work is a comprehension
+# step instead of a function call. Each returns a list the length of ``values`` and writes what its one-value twin
+# above writes.
+
+BatchConverter = Callable[[Sequence[Any]], list[Any]]
+
+
+def batch_of(convert: Converter) -> BatchConverter:
+    """The batch form of any one-value converter."""
+    return lambda values: list(map(convert, values))
+
+
+def datetimes_renderer(tz: datetime.tzinfo | None) -> BatchConverter:
+    """:func:`datetime_renderer` for a column; values already in ``tz`` (UTC from the database) skip ``astimezone``."""
+    if tz is None:
+        return lambda values: [None if v is None else v.isoformat() for v in values]
+    # Values come from the database in UTC; when the export's zone is UTC too, isoformat() alone writes the same.
+    same = datetime.UTC if tz is datetime.UTC or getattr(tz, "key", None) in _UTC_NAMES else tz
+
+    def render(values: Sequence[Any]) -> list[Any]:
+        return [
+            None
+            if v is None
+            else v.isoformat()
+            if v.tzinfo is same or v.tzinfo is None
+            else v.astimezone(tz).isoformat()
+            for v in values
+        ]
+
+    return render
+
+
+_UTC_NAMES: Final = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
+
+
+def render_bools(values: Sequence[Any]) -> list[Any]:
+    return [None if v is None else "true" if v else "false" for v in values]
+
+
+def render_isos(values: Sequence[Any]) -> list[Any]:
+    return [None if v is None else v.isoformat() for v in values]
+
+
+def texts_renderer(escape: bool) -> BatchConverter:
+    """:func:`text_renderer` for a column of text (values that are not ``str`` go through the one-value form)."""
+    render = text_renderer(escape)
+    if not escape:
+        return lambda values: [v if v is None or type(v) is str else render(v) for v in values]
+    triggers = FORMULA_TRIGGERS
+    return lambda values: [("'" + v if v[:1] in triggers else v) if type(v) is str else render(v) for v in values]
+
+
+def labels_renderer(labels: dict[Any, str], otherwise: Converter) -> BatchConverter:
+    """Choices: the (already rendered) label of a value, else the value as ``otherwise`` writes it."""
+    return lambda values: [labels[v] if v in labels else otherwise(v) for v in values]
+
+
 class _Lines:
     """The pseudo-buffer ``csv.writer`` writes to: it keeps each formatted line until the batch is joined."""
 
@@ -130,23 +187,34 @@ class CSVEncoder:
         self.buffer_size = buffer_size
         self._lines = _Lines()
         self._writer = csv.writer(self._lines, lineterminator=LINE_TERMINATOR)
-        # csv.writer quotes a cell only for the characters of its own line terminator, so a lone CR (no LF) would be
-        # written bare and split the row for every RFC 4180 reader (and differ from COPY, which quotes it). Rows with
-        # a CR are rewritten by a writer whose terminator holds both characters; each line's ends in "\n" again.
-        self._cr_writer = csv.writer(self._lines, lineterminator="\r\n")
 
     def encode_row(self, row: Sequence[Any]) -> bytes:
-        return self._encode([row]).encode()
+        return self._encode([row])
 
-    def _encode(self, rows: Sequence[Sequence[Any]]) -> str:
-        self._writer.writerows(rows)
-        text = self._lines.take()
-        if "\r" in text:  # rare: one scan in C decides
-            self._cr_writer.writerows(rows)
-            lines = self._lines.lines
-            text = "".join([line[:-2] + LINE_TERMINATOR for line in lines])
-            lines.clear()
-        return text
+    def _encode(self, rows: Sequence[Sequence[Any]]) -> bytes:
+        lines = self._lines.lines
+        self._writer.writerows(rows)  # one write() per row: lines[i] is rows[i]
+        text = "".join(lines)
+        if "\r" in text:  # rare, and one scan in C tells
+            self._quote_carriage_returns(rows)
+            text = "".join(lines)
+        lines.clear()
+        return text.encode()
+
+    def _quote_carriage_returns(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rewrite the lines whose cells hold a carriage return, quoting them (as RFC 4180 and PostgreSQL's COPY do).
+
+        Python's csv (3.11) only quotes the characters of its own line terminator, so with ``\\n`` a lone ``\\r``
+        would go out bare and a reader would take it for a line break. A writer whose terminator is ``\\r\\n``
+        quotes both; its own terminator is swapped for ``\\n``. Only the rows holding a CR pay for this.
+        """
+        lines = self._lines.lines
+        carriage = [index for index, line in enumerate(lines) if "\r" in line]
+        once = _Lines()
+        writer = csv.writer(once, lineterminator="\r\n")
+        for index in carriage:
+            writer.writerow(rows[index])
+            lines[index] = once.take()[:-2] + LINE_TERMINATOR
 
     def encode_batches(self, header: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
         """The header line, then every batch; one ``bytes`` chunk per ``buffer_size`` bytes (the last may be short).
@@ -158,7 +226,7 @@ class CSVEncoder:
         size = len(pending[0])
         encode = self._encode
         for batch in batches:
-            data = encode(batch).encode()
+            data = encode(batch)
             pending.append(data)
             size += len(data)
             if size >= self.buffer_size:

@@ -12,20 +12,19 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
 from django.db import connections, models, router, transaction
-from django.utils import timezone
 
 from exports import audit, limits
 from exports.columns import ResolvedColumn
 from exports.conf import app_settings
+from exports.copy import CopyPlan
 from exports.declarations import Export
 from exports.encoding import CSVEncoder
 from exports.exceptions import ExportError, TooManyRows
 from exports.filters import FilterValues
 from exports.models import ExportRun
-from exports.sources import orm_batches
+from exports.sources import choose_source, copy_batches, export_time_zone, orm_batches
 
 if TYPE_CHECKING:
     from exports.declarations import User
@@ -65,7 +64,8 @@ class ExportJob:
     def stream(self, *, on_progress: Callable[[ExportJob], None] | None = None) -> Generator[bytes, None, None]:
         """The CSV as UTF-8 chunks of about ``EXPORTS_BUFFER_SIZE`` bytes, header first.
 
-        ``on_progress`` is called with the job after each batch of rows (``rows_sent`` tells how far it got). Closing
+        ``on_progress`` is called with the job once before the first row, inside the run's snapshot (the moment for a
+        ``count()``), then after each batch of rows (``rows_sent`` tells how far it got). Closing
         the stream, even before its first chunk, ends the run: cursor and transaction closed, audit record finished,
         the user's slot freed.
         """
@@ -83,6 +83,10 @@ class ExportJob:
         chunks = self._chunks(on_progress)
         try:
             with read_snapshot(self.queryset.db):
+                if on_progress is not None:
+                    # Once before the source starts, inside the snapshot: a count taken here agrees with the rows,
+                    # and cannot collide with a COPY that holds the connection.
+                    on_progress(self)
                 try:
                     for chunk in chunks:
                         if limit is not None and self.rows_sent > limit:
@@ -122,15 +126,28 @@ class ExportJob:
                 _drop_connections({self.queryset.db, router.db_for_write(ExportRun)})
 
     def _chunks(self, on_progress: Callable[[ExportJob], None] | None) -> Generator[bytes, None, None]:
-        """The CSV bytes from the source: ORM rows encoded in Python."""
+        """The CSV bytes from the source: PostgreSQL's COPY when it writes the same bytes, else ORM rows."""
+        source = choose_source(self)
+        encoder = CSVEncoder(buffer_size=app_settings.BUFFER_SIZE)
+        if isinstance(source, CopyPlan):
+            blocks = copy_batches(source, header=encoder.encode_row(self.header), buffer_size=app_settings.BUFFER_SIZE)
+            try:
+                for chunk, rows in blocks:
+                    self.rows_sent += rows
+                    if on_progress is not None:
+                        on_progress(self)
+                    yield chunk
+            finally:
+                blocks.close()  # cancels a COPY still running, now rather than whenever the generator is collected
+            return
+        logger.debug("Export %r reads rows through the ORM: %s", self.export.name, source)
         batches = orm_batches(
             self.queryset,
             self.columns,
             chunk_size=self.chunk_size,
             escape=self.export.escapes_formulas,
-            tz=timezone.get_current_timezone() if settings.USE_TZ else None,
+            tz=export_time_zone(),
         )
-        encoder = CSVEncoder(buffer_size=app_settings.BUFFER_SIZE)
         try:
             yield from encoder.encode_batches(self.header, self._counted(batches, on_progress))
         finally:

@@ -1,28 +1,67 @@
-"""Where rows come from: batches of cells read from the database through the ORM.
+"""Where rows come from: PostgreSQL's COPY when it writes the same bytes, else batches of cells read through the ORM.
 
-Rows are read with ``QuerySet.iterator(chunk_size=...)``: over ``values_list`` tuples when every column is a field or
-an annotation (joins instead of ``select_related``), over model instances with ``select_related`` when a column reads
-a property or method. Either way the number of queries does not grow with the number of rows.
+:func:`choose_source` decides (see :mod:`exports.copy` for when COPY applies). On the ORM path rows are read with a
+chunked fetch: over ``values_list`` tuples when every column is a field or an annotation (joins instead of
+``select_related``), over model instances with ``select_related`` when a column reads a property or method. Either way
+the number of queries does not grow with the number of rows, and a batch is converted column by column.
 
-On PostgreSQL the rows are read inside a transaction: in autocommit, Django declares its server-side cursor
-``WITH HOLD``, which makes PostgreSQL build the whole result before it sends the first row; inside a transaction the
-first rows arrive in milliseconds, and the export reads one snapshot of the table. The cost: the transaction stays
-open for as long as the export runs, which holds back vacuum on a busy table.
+On PostgreSQL the rows are read inside the run's snapshot transaction (``exports.pipeline.read_snapshot``): in
+autocommit, Django declares its server-side cursor ``WITH HOLD``, which makes PostgreSQL build the whole result before
+it sends the first row; inside a transaction the first rows arrive in milliseconds.
+
+With ``DISABLE_SERVER_SIDE_CURSORS`` (PgBouncer in transaction pooling) Django's chunked fetch would read the whole
+result into memory; an export ordered by its primary key then reads pages of ``EXPORTS_CHUNK_SIZE`` rows by key
+instead (``WHERE pk > last ORDER BY pk LIMIT n``, one query per page, all in the run's snapshot). Other orderings keep
+Django's behaviour: correct, but the whole result is held in memory (the COPY path, when it applies, never is).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from itertools import islice
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connections, models, transaction
+from django.db.models.sql.constants import MULTI
+from django.utils import timezone
 
 from exports.columns import ResolvedColumn, instance_getter
+from exports.copy import CopyPlan, NotCopyable, copy_chunks, copy_plan
+from exports.encoding import BatchConverter
+
+if TYPE_CHECKING:
+    from exports.pipeline import ExportJob
 
 Batch = list[Sequence[Any]]
+
+
+def export_time_zone() -> datetime.tzinfo | None:
+    """The zone datetimes are written in: the current time zone, or ``None`` (naive) without ``USE_TZ``."""
+    return timezone.get_current_timezone() if settings.USE_TZ else None
+
+
+def choose_source(job: ExportJob) -> CopyPlan | str:
+    """The COPY plan for ``job``, or why its rows are read through the ORM instead."""
+    if not job.export.uses_copy:
+        return "COPY is turned off (Export(copy=False) or EXPORTS_COPY = False)"
+    try:
+        return copy_plan(job.queryset, job.columns, escape=job.export.escapes_formulas, tz=export_time_zone())
+    except NotCopyable as reason:
+        return str(reason)
+
+
+def copy_batches(plan: CopyPlan, *, header: bytes, buffer_size: int) -> Generator[tuple[bytes, int], None, None]:
+    """``copy_chunks`` in the read transaction, which is rolled back at the end: the export only reads, and a
+    rollback also undoes ``SET LOCAL TIME ZONE``, which would outlive a released savepoint."""
+    with transaction.atomic(using=plan.using):
+        chunks = copy_chunks(plan, header=header, buffer_size=buffer_size)
+        try:
+            yield from chunks
+        finally:
+            chunks.close()
+            transaction.set_rollback(True, using=plan.using)
 
 
 def orm_batches(
@@ -34,33 +73,85 @@ def orm_batches(
     tz: datetime.tzinfo | None,
 ) -> Generator[Batch, None, None]:
     """Yield the rows of ``queryset`` as lists of at most ``chunk_size`` rows of cells, one cell per column."""
-    converters = [column.converter(escape=escape, tz=tz) for column in columns]
+    converters = [column.batch_converter(escape=escape, tz=tz) for column in columns]
     conversions = [(index, convert) for index, convert in enumerate(converters) if convert is not None]
-    if all(column.kind != "attribute" for column in columns):
-        # QuerySet.iterator() returns a generator (typed as a plain iterator); it must be closed, see below.
-        rows = cast(
-            Generator[Sequence[Any], None, None],
-            queryset.values_list(*(c.path for c in columns)).iterator(chunk_size),
-        )
+    paths = [column.path for column in columns]
+    if any(column.kind == "attribute" for column in columns):
+        batches = _batched(_instance_rows(queryset, columns, chunk_size), chunk_size)
+    elif _pages_by_key(queryset):
+        batches = _key_pages(queryset, paths, chunk_size)
     else:
-        rows = _instance_rows(queryset, columns, chunk_size)
-    with _read_transaction(queryset.db):
-        try:
-            while batch := list(islice(rows, chunk_size)):
-                if conversions:
-                    _convert(batch, conversions)
-                yield batch
-        finally:
-            # Close the cursor while its transaction is still open (a named cursor dies with its transaction).
-            rows.close()
+        batches = _value_batches(queryset.values_list(*paths), chunk_size)
+    try:
+        for batch in batches:
+            yield _convert(batch, conversions) if conversions else batch
+    finally:
+        # Close the cursor while its transaction is still open (a named cursor dies with its transaction).
+        batches.close()
 
 
-def _convert(batch: list[Any], conversions: list[tuple[int, Callable[[Any], Any]]]) -> None:
-    for position, row in enumerate(batch):
-        cells = list(row)
-        for index, convert in conversions:
-            cells[index] = convert(cells[index])
-        batch[position] = cells
+def _convert(batch: Batch, conversions: list[tuple[int, BatchConverter]]) -> Batch:
+    cells: list[Sequence[Any]] = list(zip(*batch, strict=True))
+    for index, convert in conversions:
+        cells[index] = convert(cells[index])
+    return list(zip(*cells, strict=True))
+
+
+def _batched(rows: Iterator[Sequence[Any]], size: int) -> Generator[Batch, None, None]:
+    try:
+        while batch := list(islice(rows, size)):
+            yield batch
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
+def _value_batches(values: models.QuerySet[Any], chunk_size: int) -> Generator[Batch, None, None]:
+    """The fetched row lists themselves when the backend needs no Python converters, else ``values_list`` rows."""
+    compiler = values.query.get_compiler(using=values.db)
+    results = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=chunk_size)
+    try:
+        fields = [select[0] for select in compiler.select[: compiler.col_count]]
+        if compiler.get_converters(fields) or compiler.has_composite_fields(fields):
+            yield from _batched(compiler.results_iter(results, tuple_expected=True), chunk_size)
+        else:
+            yield from results
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+
+
+def _pages_by_key(queryset: models.QuerySet[Any]) -> bool:
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql" or not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+        return False
+    query = queryset.query
+    pk = queryset.model._meta.pk
+    keys = {"pk", pk.name, pk.attname} if pk is not None else {"pk"}
+    # Export.order() ends every ordering on the pk, so ("-pk", "pk") is an ordering by the key alone.
+    ordering = [str(item) for item in query.order_by]
+    return (
+        not query.is_sliced
+        and not query.combinator
+        and bool(ordering)
+        and all(item.lstrip("-") in keys for item in ordering)
+    )
+
+
+def _key_pages(queryset: models.QuerySet[Any], paths: list[str], page_size: int) -> Generator[Batch, None, None]:
+    """Pages of rows by primary key, the key read as an extra last column and dropped."""
+    descending = str(queryset.query.order_by[0]).startswith("-")
+    lookup = "pk__lt" if descending else "pk__gt"
+    page = queryset.values_list(*paths, "pk")
+    rows = list(page[:page_size])
+    while rows:
+        last = rows[-1][-1]
+        yield [row[:-1] for row in rows]
+        if len(rows) < page_size:
+            return
+        rows = list(page.filter(**{lookup: last})[:page_size])
 
 
 def _instance_rows(
@@ -75,10 +166,3 @@ def _instance_rows(
     getters = [instance_getter(column) for column in columns]
     for instance in queryset.iterator(chunk_size):
         yield tuple(getter(instance) for getter in getters)
-
-
-def _read_transaction(using: str) -> contextlib.AbstractContextManager[Any]:
-    """A transaction on PostgreSQL (see the module docstring); nothing elsewhere."""
-    if connections[using].vendor == "postgresql":
-        return transaction.atomic(using=using)
-    return contextlib.nullcontext()

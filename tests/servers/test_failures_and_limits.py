@@ -89,8 +89,10 @@ def test_a_database_connection_killed_midway_is_a_failed_run(start_server, sessi
         received = bytearray(sock.recv(65536))
         # The client stops reading, so the server soon blocks mid-stream with its transaction open: kill its backend
         # (by pid, whatever its state at that instant: idle in transaction, or active on a FETCH).
+        # (A COPY may also run PostgreSQL's parallel workers: only the server's own connection is killed.)
         streaming = (
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            " AND backend_type = 'client backend'"
         )
         with connection.cursor() as cursor:
             assert wait_until(lambda: cursor.execute(streaming, [database]) or cursor.fetchall() != [])

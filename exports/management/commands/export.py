@@ -167,7 +167,8 @@ class Progress:
     def __init__(self, stream: Any, job: ExportJob) -> None:
         self.stream = stream
         self.job = job
-        #: Counted in the first update, inside the run's snapshot, so that it agrees with the rows written.
+        #: Counted in the first update, which comes before the first row inside the run's snapshot, so that it agrees
+        #: with the rows written (and runs before a COPY takes the connection).
         self.total: int | None = None
         self.started = time.monotonic()
         self.last = 0.0

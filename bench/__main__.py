@@ -1,0 +1,284 @@
+"""``python -m bench``: the library's download against the usual alternatives, on one machine, in one run.
+
+Seeds PostgreSQL to ``--rows`` orders (``manage.py seed_orders``), starts gunicorn (one sync worker) and uvicorn (one
+worker) on free ports of 127.0.0.1 with ``bench.settings``, fetches every case ``--repeat`` times and writes the
+medians as a Markdown table to ``bench/results/latest.md``. It checks every output's row count, and that the library's
+ORM and COPY outputs are byte-identical. Memory is the worker's peak RSS (``VmHWM``, reset through
+``/proc/<pid>/clear_refs`` before each request) minus its RSS before the request.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/exports_bench python -m bench --rows 1000000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import http.client
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.queries import RAW_SQL
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/exports_bench"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str
+    servers: tuple[str, ...] = ("gunicorn", "uvicorn")
+
+
+CASES = [
+    Case("exports, ORM path", "/exports/orders-orm.csv"),
+    Case("exports, COPY path", "/exports/orders.csv"),
+    Case("docs recipe (Echo, a yield per row)", "/bench/docs.csv"),
+    Case("values_list in a transaction, 64 KiB chunks", "/bench/values.csv"),
+    Case("naive HttpResponse", "/bench/naive.csv", ("gunicorn",)),
+    Case("django-import-export export()", "/bench/import-export.csv", ("gunicorn",)),
+    Case("raw psycopg2 COPY, no formatting", "/bench/copy.csv"),
+]
+
+
+@dataclass
+class Sample:
+    first_byte: float
+    first_row: float
+    total: float
+    size: int
+    rows: int
+    rss_growth_mb: float
+    digest: str
+
+
+class Server:
+    def __init__(self, kind: str, env: dict[str, str]) -> None:
+        self.kind = kind
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        fd = listener.fileno()
+        if kind == "gunicorn":
+            command = ["-m", "gunicorn", "project.wsgi:application", "--workers", "1", "--worker-class", "sync"]
+            command += ["--bind", f"fd://{fd}", "--timeout", "600"]
+        else:
+            command = ["-m", "uvicorn", "project.asgi:application", "--fd", str(fd), "--log-level", "warning"]
+        self.process = subprocess.Popen([sys.executable, *command], pass_fds=[fd], env=env, cwd=ROOT)
+        listener.close()
+        self.worker = self._worker_pid()
+
+    def _worker_pid(self) -> int:
+        if self.kind == "uvicorn":
+            return self.process.pid
+        deadline = time.monotonic() + 30
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        while time.monotonic() < deadline:
+            pids = children.read_text().split()
+            if pids:
+                return int(pids[0])
+            time.sleep(0.05)
+        raise RuntimeError("gunicorn started no worker")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _status(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])  # kB
+    raise KeyError(key)
+
+
+def fetch(server: Server, path: str) -> Sample:
+    Path(f"/proc/{server.worker}/clear_refs").write_text("5")  # reset the worker's peak RSS
+    before = _status(server.worker, "VmRSS")
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    if response.status != 200:
+        raise RuntimeError(f"{path}: HTTP {response.status}: {response.read()[:500]!r}")
+    digest = hashlib.md5(usedforsecurity=False)
+    first_byte = first_row = 0.0
+    size = rows = 0
+    quoted = False
+    while data := response.read1(1 << 20):
+        now = time.perf_counter() - started
+        if not first_byte:
+            first_byte = now
+        digest.update(data)
+        size += len(data)
+        parts = data.split(b'"')  # line feeds outside quoted cells end rows
+        outside = parts[1::2] if quoted else parts[0::2]
+        if len(parts) % 2 == 0:
+            quoted = not quoted
+        rows += b"".join(outside).count(b"\n")
+        if not first_row and rows >= 2:
+            first_row = now
+    total = time.perf_counter() - started
+    connection.close()
+    growth = (_status(server.worker, "VmHWM") - before) / 1024
+    return Sample(first_byte, first_row, total, size, rows - 1, growth, digest.hexdigest())
+
+
+def seed(rows: int, env: dict[str, str]) -> None:
+    import psycopg2
+
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
+    with psycopg2.connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM orders_order")
+        existing = cursor.fetchone()[0]
+    if existing != rows:
+        print(f"seeding {rows:,} orders (found {existing:,})", file=sys.stderr)
+        subprocess.run([*manage, "seed_orders", "--count", str(rows), "--truncate"], env=env, cwd=ROOT, check=True)
+    subprocess.run(["psql", env["DATABASE_URL"], "-qc", "VACUUM ANALYZE"], check=True)
+
+
+def command_vs_psql(repeat: int, env: dict[str, str]) -> tuple[float, float]:
+    ours, psql = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "manage.py", "export", "orders", "-o", f"{folder}/ours.csv"],
+                env=env,
+                cwd=ROOT,
+                check=True,
+            )
+            ours.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            copy = rf"\copy ({RAW_SQL}) TO '{folder}/psql.csv' CSV HEADER"
+            subprocess.run(["psql", env["DATABASE_URL"], "-qc", copy], check=True, stdout=subprocess.DEVNULL)
+            psql.append(time.perf_counter() - started)
+    return statistics.median(ours), statistics.median(psql)
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    import django
+    import psycopg2
+
+    pg = subprocess.run(
+        ["psql", os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), "-Atc", "SHOW server_version"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; PostgreSQL {pg}; "
+        f"Python {platform.python_version()}, Django {django.get_version()}, psycopg2 {psycopg2.__version__.split()[0]}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--only", action="append", help="run only the cases whose name contains this (repeatable)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
+    args = parser.parse_args()
+    env = {**os.environ, "DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    os.environ["DATABASE_URL"] = args.database_url
+    seed(args.rows, {**env, "DJANGO_SETTINGS_MODULE": "project.settings"})
+
+    results: dict[tuple[str, str], list[Sample]] = {}
+    for kind in ("gunicorn", "uvicorn"):
+        server = Server(kind, env)
+        try:
+            fetch(server, "/exports/orders.csv?reference=warm-up")
+            for case in CASES:
+                if kind not in case.servers or (args.only and not any(o in case.name for o in args.only)):
+                    continue
+                for _ in range(args.repeat):
+                    sample = fetch(server, case.path)
+                    print(
+                        f"{kind:8} {case.name:45} {sample.total:7.2f}s {sample.rss_growth_mb:+7.1f} MB", file=sys.stderr
+                    )
+                    if sample.rows != args.rows:
+                        raise SystemExit(f"{kind} {case.name}: {sample.rows:,} rows, expected {args.rows:,}")
+                    results.setdefault((kind, case.name), []).append(sample)
+        finally:
+            server.stop()
+    ours = {samples[0].digest for (kind, name), samples in results.items() if name.startswith("exports")}
+    identical = len(ours) == 1
+    command, psql = command_vs_psql(args.repeat, env)
+    report = render(results, args, identical, command, psql)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report)
+    print(report)
+    if not identical:
+        raise SystemExit("the ORM and COPY outputs differ")
+
+
+def render(
+    results: dict[tuple[str, str], list[Sample]], args: argparse.Namespace, identical: bool, command: float, psql: float
+) -> str:
+    def median(samples: list[Sample], attribute: str) -> float:
+        return float(statistics.median(getattr(sample, attribute) for sample in samples))
+
+    totals = {key: median(samples, "total") for key, samples in results.items()}
+    baselines = {
+        "docs": ("gunicorn", "docs recipe (Echo, a yield per row)"),
+        "values": ("gunicorn", "values_list in a transaction, 64 KiB chunks"),
+        "raw COPY": ("gunicorn", "raw psycopg2 COPY, no formatting"),
+    }
+    lines = [
+        f"# Benchmark: {args.rows:,} orders, {datetime.date.today().isoformat()}",
+        "",
+        f"Machine: {machine()}.",
+        f"`python -m bench --rows {args.rows} --repeat {args.repeat}`: medians of {args.repeat} runs; one gunicorn "
+        "sync worker or one uvicorn worker; the client reads on loopback. Memory: the worker's peak RSS minus its "
+        "RSS before the request. Ratios: rows/s against the named case under gunicorn (higher is faster).",
+        "",
+        "| server | case | first byte | first row | total | rows/s | MB/s | RSS growth "
+        "| vs docs | vs values | vs raw COPY |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (kind, name), samples in results.items():
+        total = totals[(kind, name)]
+        ratios = [f"{totals[base] / total:.2f}x" if base in totals else "-" for base in baselines.values()]
+        size = median(samples, "size")
+        first_byte, first_row = median(samples, "first_byte") * 1000, median(samples, "first_row") * 1000
+        growth = median(samples, "rss_growth_mb")
+        lines.append(
+            f"| {kind} | {name} | {first_byte:.0f} ms | {first_row:.0f} ms | {total:.2f} s | {args.rows / total:,.0f}"
+            f" | {size / total / 1e6:.0f} | {growth:+.1f} MB | {' | '.join(ratios)} |"
+        )
+    lines += [
+        "",
+        f"ORM and COPY outputs byte-identical (both servers): {'yes' if identical else 'NO'}.",
+        f"`manage.py export orders -o file`: {command:.2f} s; `psql \\copy (plain SELECT) TO file CSV HEADER`: "
+        f"{psql:.2f} s ({psql / command:.2f}x).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

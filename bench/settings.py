@@ -1,0 +1,15 @@
+"""The benchmark's server settings: the demo project, the bench views, and a bench user on every request."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from project.settings import *  # noqa: F403
+from project.settings import INSTALLED_APPS, MIDDLEWARE
+
+DEBUG = False
+ROOT_URLCONF = "bench.urls"
+MIDDLEWARE = [*MIDDLEWARE, "bench.views.BenchUserMiddleware"]
+if importlib.util.find_spec("import_export") is not None:
+    INSTALLED_APPS = [*INSTALLED_APPS, "import_export"]
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

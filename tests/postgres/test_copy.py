@@ -1,0 +1,234 @@
+"""The COPY fast path: the same bytes as the ORM path, when it is chosen, and how it stops."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+import zoneinfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from model_bakery import baker
+
+from exports import Column, Export
+from exports.copy import CopyPlan, _RowCounter
+from exports.pipeline import ExportJob
+from exports.sources import choose_source
+from orders.models import Customer, Order
+from tests.conftest import read_csv
+from tests.testapp.models import Parent, Sample
+
+
+def fallback_reason(job: ExportJob) -> str:
+    """Why ``job`` reads through the ORM (fails when it would take the COPY path)."""
+    reason = choose_source(job)
+    assert isinstance(reason, str), reason
+    return reason
+
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: set DATABASE_URL"),
+]
+
+AWKWARD_TEXT = [
+    None,
+    "",
+    "plain",
+    "Zoë Ångström 🎉",
+    "comma, here",
+    'a "quoted" word',
+    '"',
+    "line\nbreak",
+    "crlf\r\nbreak",
+    "lone\rcarriage",
+    "\rleading carriage",
+    "=1+2",
+    "+46 70",
+    "-500",
+    "@SUM(A1)",
+    "'quoted",
+    "\ttab",
+    "\nnewline first",
+    " =not first",
+    "  spaces  ",
+    "back\\slash \\.",
+    "\\.",
+]
+MOMENTS = [
+    None,
+    datetime.datetime(2026, 11, 24, 17, 28, 22, 123456, tzinfo=datetime.UTC),
+    datetime.datetime(2026, 11, 24, 17, 28, 22, tzinfo=datetime.UTC),
+    datetime.datetime(2026, 3, 29, 1, 0, 0, 100, tzinfo=datetime.UTC),  # DST starts in Europe
+    datetime.datetime(2026, 7, 1, 23, 59, 59, 999999, tzinfo=datetime.UTC),
+    datetime.datetime(1850, 1, 1, 12, 0, tzinfo=datetime.UTC),  # local mean time: offsets with seconds
+    datetime.datetime(1, 1, 2, 0, 0, tzinfo=datetime.UTC),
+]
+COPYABLE = ["id", "text", "note", "kind", "flag", "count", "amount", "day", "moment", "uid", "parent", "parent__name"]
+
+
+@pytest.fixture
+def awkward_samples(db):
+    parents = [Parent.objects.create(name=name) for name in ["=parent", 'Pärent, "one"', ""]]
+    rows = []
+    for index, text in enumerate(AWKWARD_TEXT):
+        rows.append(
+            Sample(
+                text=text,
+                note=AWKWARD_TEXT[-index] or "",
+                kind=["r", "b", "x", ""][index % 4],  # "x" and "" are not choices: written as they are
+                flag=[True, False, None][index % 3],
+                count=[0, -500, 2**62, None][index % 4],
+                amount=[decimal.Decimal("-12.50"), decimal.Decimal("0.00"), decimal.Decimal("1234567890.10"), None][
+                    index % 4
+                ],
+                day=[datetime.date(2026, 2, 28), datetime.date(5, 1, 1), None][index % 3],
+                moment=MOMENTS[index % len(MOMENTS)],
+                uid=uuid.UUID(int=index * 7919) if index % 5 else None,
+                parent=parents[index % 3] if index % 4 else None,
+            )
+        )
+    Sample.objects.bulk_create(rows)
+
+
+def both_paths(export: Export, **prepare) -> tuple[bytes, bytes]:
+    """The export through COPY (asserting it is chosen) and through the ORM."""
+    export.copy = True
+    job = export.prepare(surface="url", **prepare)
+    assert isinstance(choose_source(job), CopyPlan), choose_source(job)
+    copied = b"".join(job.stream())
+    export.copy = False
+    orm = b"".join(export.prepare(surface="url", **prepare).stream())
+    return copied, orm
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Stockholm", "America/St_Johns", "Asia/Kolkata", "Pacific/Chatham"])
+@pytest.mark.parametrize("escaping", [True, False])
+def test_copy_writes_the_same_bytes_as_the_orm_on_awkward_data(awkward_samples, zone, escaping):
+    export = Export(Sample, columns=COPYABLE, formula_escaping=escaping)
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        copied, orm = both_paths(export)
+    assert copied == orm
+    assert len(read_csv(copied)) == len(AWKWARD_TEXT) + 1
+
+
+def test_copy_without_use_tz_writes_naive_datetimes(awkward_samples, settings):
+    settings.USE_TZ = False
+    copied, orm = both_paths(Export(Sample, columns=["id", "moment", "text"]))
+    assert copied == orm
+
+
+def test_choice_labels_escaping_and_fk_traversal_in_the_demo_export(make_orders, settings):
+    settings.TIME_ZONE = "Europe/Stockholm"
+    customer = Customer.objects.create(name='=cmd|" /C calc"!A0', country="SE")
+    make_orders(5, status="paid", customer=customer)
+    make_orders(5, status="refunded", total_cents=-500)
+    export = Export(
+        Order,
+        columns=["id", "reference", "placed_at", "status", "customer", "customer__name", "customer_email"],
+        filters=["status"],
+        ordering=["-placed_at"],
+    )
+    copied, orm = both_paths(export, filters={"status": ["paid"]})
+    assert copied == orm
+    rows = read_csv(copied)
+    assert len(rows) == 6
+    assert {row[3] for row in rows[1:]} == {"Paid"}
+    assert {row[5] for row in rows[1:]} == {"'" + customer.name}
+
+
+def test_an_admin_selection_and_an_empty_result(make_orders):
+    orders = make_orders(6)
+    export = Export(Order, columns=["id", "reference", "status"])
+    selection = Order.objects.filter(pk__in=[orders[1].pk, orders[4].pk])
+    copied, orm = both_paths(export, queryset=selection)
+    assert copied == orm
+    assert len(read_csv(copied)) == 3
+    export.copy = True
+    job = export.prepare(surface="url", queryset=Order.objects.none())
+    assert "selects nothing" in fallback_reason(job)
+    assert b"".join(job.stream()) == b"Id,Reference,Status\n"
+
+
+def test_rows_sent_counts_rows_not_line_feeds(awkward_samples):
+    job = Export(Sample, columns=["id", "text", "note"]).prepare(surface="url")
+    assert isinstance(choose_source(job), CopyPlan)
+    data = b"".join(job.stream())
+    assert job.rows_sent == len(AWKWARD_TEXT) == len(read_csv(data)) - 1
+    assert data.count(b"\n") > len(AWKWARD_TEXT) + 1  # line feeds inside quoted cells
+    body = data.split(b"\n", 1)[1]
+    for cut in range(len(body) + 1):  # wherever a chunk ends, even inside a quoted cell or a doubled quote
+        counter = _RowCounter()
+        assert counter.count(body[:cut]) + counter.count(body[cut:]) == len(AWKWARD_TEXT)
+
+
+def test_copy_runs_a_fixed_number_of_queries(make_orders, django_assert_max_num_queries):
+    make_orders(300)
+    job = Export(Order, columns=["id", "reference", "status"]).prepare(surface="url", chunk_size=10)
+    assert isinstance(choose_source(job), CopyPlan)
+    with CaptureQueriesContext(connection) as queries:
+        data = b"".join(job.stream())
+    assert len(read_csv(data)) == 301
+    statements = [query["sql"] for query in queries.captured_queries if "exports_exportrun" not in query["sql"]]
+    assert sum(sql.startswith("COPY (") for sql in statements) == 1
+    assert (
+        len(statements) <= 5
+    )  # (beside the audit record) savepoint, SET LOCAL TIME ZONE, COPY, rollback to savepoint, release
+
+
+def test_the_time_zone_set_for_copy_does_not_outlive_it(make_orders, settings):
+    make_orders(2)
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        b"".join(Export(Order, columns=["id", "placed_at"]).prepare(surface="url").stream())
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TIME ZONE")
+        assert cursor.fetchone()[0] == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("columns", "options", "reason"),
+    [
+        (["id", Column("text", format=lambda text: (text or "").upper())], {}, "format hook"),
+        (["id", "shout"], {}, "attribute"),
+        (["id", "ratio"], {}, "FloatField"),
+        (["id", "data"], {}, "JSONField"),
+        (["id", "at"], {}, "TimeField"),
+        (["text"], {}, "single-column"),
+        (["id", "text"], {"copy": False}, "turned off"),
+    ],
+)
+def test_what_copy_cannot_match_falls_back_to_the_orm(awkward_samples, columns, options, reason):
+    export = Export(Sample, columns=columns, **options)
+    job = export.prepare(surface="url")
+    source = choose_source(job)
+    assert isinstance(source, str)
+    assert reason in source
+    assert len(read_csv(b"".join(job.stream()))) == len(AWKWARD_TEXT) + 1
+
+
+def test_the_setting_turns_copy_off(awkward_samples, settings):
+    settings.EXPORTS_COPY = False
+    assert "turned off" in fallback_reason(Export(Sample, columns=["id", "text"]).prepare(surface="url"))
+    assert isinstance(choose_source(Export(Sample, columns=["id", "text"], copy=True).prepare(surface="url")), CopyPlan)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_the_stream_early_cancels_the_copy_and_leaves_the_connection_usable(settings):
+    settings.EXPORTS_BUFFER_SIZE = 1024
+    customer = Customer.objects.create(name="x", country="SE")
+    baker.make(Order, customer=customer, _quantity=20_000, _bulk_create=True)
+    job = Export(Order, columns=["id", "reference", "customer_email"]).prepare(surface="url")
+    assert isinstance(choose_source(job), CopyPlan)
+    stream = job.stream()
+    next(stream)
+    next(stream)
+    stream.close()
+    assert connection.in_atomic_block is False
+    assert Order.objects.count() == 20_000  # the connection answers: not stuck in COPY OUT, no open transaction
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (%%' AND state = 'active'")
+        assert cursor.fetchone()[0] == 0
