@@ -159,14 +159,16 @@ def test_piped_into_head_it_stops_quietly(make_orders):
 
 @pytest.mark.django_db(transaction=True)
 def test_progress_on_a_terminal_and_silence_otherwise(tmp_path, make_orders):
-    make_orders(300)
+    # Large enough that the COPY is still running after its first chunk: the progress count must not use the
+    # connection then (psycopg2 refuses a query while a COPY runs).
+    make_orders(20_000)
     leader, follower = pty.openpty()
-    result = manage("export", "orders", "--chunk-size", "50", "-o", str(tmp_path / "a.csv"), stderr=follower)
+    result = manage("export", "orders", "--chunk-size", "2000", "-o", str(tmp_path / "a.csv"), stderr=follower)
     os.close(follower)
-    progress = os.read(leader, 10_000).decode()
+    progress = os.read(leader, 100_000).decode()
     os.close(leader)
     assert result.returncode == 0
-    assert "300 / 300 rows (100%)" in progress
+    assert "20,000 / 20,000 rows (100%)" in progress
     assert "rows/s" in progress
     quiet = manage("export", "orders", "-o", str(tmp_path / "b.csv"), capture_output=True)
     assert quiet.returncode == 0 and quiet.stderr == b""
