@@ -29,12 +29,12 @@ import fcntl
 import os
 import threading
 import zoneinfo
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import F, Func, TextField
 
 from exports.columns import ResolvedColumn
@@ -56,7 +56,7 @@ class CopyPlan:
     """A ``COPY`` statement for an export, and the time zone to run it in (``None``: naive datetimes)."""
 
     sql: str
-    time_zone: str | None
+    tz: datetime.tzinfo | None
     using: str
 
 
@@ -80,15 +80,15 @@ def copy_plan(
     query = queryset.query
     if query.combinator or query.distinct or query.extra or query.extra_select:
         raise NotCopyable("the queryset uses union(), distinct() or extra()")
-    time_zone = _zone_name(tz)
-    cells = {f"_export_{index}": _cell(column, escape=escape, tz=tz) for index, column in enumerate(columns)}
+    _zone_name(tz)  # a zone PostgreSQL cannot name is no COPY
+    cells = {f"_export_{index}": sql_cell(column, escape=escape, tz=tz) for index, column in enumerate(columns)}
     select = queryset.values(**cells)
     try:
         sql, params = select.query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:
         raise NotCopyable("the queryset selects nothing (none())") from None
     statement = connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]  # PostgreSQL's ops
-    return CopyPlan(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", time_zone, queryset.db)
+    return CopyPlan(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", tz, queryset.db)
 
 
 def _zone_name(tz: datetime.tzinfo | None) -> str | None:
@@ -118,7 +118,41 @@ class _Cell(Func):
         return self.cell_template.replace("{x}", column), list(self.cell_params)
 
 
-def _cell(column: ResolvedColumn, *, escape: bool, tz: datetime.tzinfo | None) -> _Cell:
+def sql_cells(
+    queryset: models.QuerySet[Any], columns: Sequence[ResolvedColumn], *, escape: bool, tz: datetime.tzinfo | None
+) -> dict[int, _Cell]:
+    """The columns PostgreSQL can write exactly (position -> SQL expression); the ORM source selects these instead of
+    the raw values, so those cells arrive as the text to write. Empty off PostgreSQL or in a zone it cannot name."""
+    if connections[queryset.db].vendor != "postgresql":
+        return {}
+    try:
+        _zone_name(tz)
+    except NotCopyable:
+        return {}
+    cells = {}
+    for index, column in enumerate(columns):
+        with contextlib.suppress(NotCopyable):
+            cells[index] = sql_cell(column, escape=escape, tz=tz)
+    return cells
+
+
+@contextlib.contextmanager
+def session_time_zone(using: str, tz: datetime.tzinfo | None) -> Iterator[None]:
+    """A savepoint with the session in ``tz`` (for ``to_char``), rolled back at the end: a rollback undoes
+    ``SET LOCAL TIME ZONE``, which a released savepoint would leave in force for the rest of the transaction."""
+    zone = _zone_name(tz)
+    with transaction.atomic(using=using):
+        if zone is not None:
+            with connections[using].cursor() as cursor:
+                cursor.execute("SET LOCAL TIME ZONE %s", [zone])
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True, using=using)
+
+
+def sql_cell(column: ResolvedColumn, *, escape: bool, tz: datetime.tzinfo | None) -> _Cell:
+    """SQL that writes ``column``'s cell as the Python encoder does; raises :class:`NotCopyable` when none can."""
     if column.column.format is not None:
         raise NotCopyable(f"column {column.key!r} has a format hook")
     if column.kind != "field" or column.field is None:
@@ -213,12 +247,9 @@ def copy_chunks(plan: CopyPlan, *, header: bytes, buffer_size: int) -> Generator
     """Run ``plan`` and yield ``(data, rows)``: ``header`` and the first block as soon as it arrives (the first rows
     leave in milliseconds), then CSV bytes in chunks of at least ``buffer_size``, with the rows in each.
 
-    Call it inside a transaction (the time zone is set for that transaction only).
+    Call it inside :func:`session_time_zone` for the plan's zone.
     """
     connection = connections[plan.using]
-    with connection.cursor() as cursor:
-        if plan.time_zone is not None:
-            cursor.execute("SET LOCAL TIME ZONE %s", [plan.time_zone])
     if connection.queries_logged:
         connection.queries_log.append({"sql": plan.sql, "time": "0.000"})
     connection.ensure_connection()

@@ -17,18 +17,19 @@ Django's behaviour: correct, but the whole result is held in memory (the COPY pa
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Generator, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import connections, models, transaction
+from django.db import connections, models
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from exports.columns import ResolvedColumn, instance_getter
-from exports.copy import CopyPlan, NotCopyable, copy_chunks, copy_plan
+from exports.copy import CopyPlan, NotCopyable, copy_chunks, copy_plan, session_time_zone, sql_cells
 from exports.encoding import BatchConverter
 
 if TYPE_CHECKING:
@@ -53,15 +54,13 @@ def choose_source(job: ExportJob) -> CopyPlan | str:
 
 
 def copy_batches(plan: CopyPlan, *, header: bytes, buffer_size: int) -> Generator[tuple[bytes, int], None, None]:
-    """``copy_chunks`` in the read transaction, which is rolled back at the end: the export only reads, and a
-    rollback also undoes ``SET LOCAL TIME ZONE``, which would outlive a released savepoint."""
-    with transaction.atomic(using=plan.using):
+    """``copy_chunks`` in the export's time zone."""
+    with session_time_zone(plan.using, plan.tz):
         chunks = copy_chunks(plan, header=header, buffer_size=buffer_size)
         try:
             yield from chunks
         finally:
             chunks.close()
-            transaction.set_rollback(True, using=plan.using)
 
 
 def orm_batches(
@@ -72,22 +71,32 @@ def orm_batches(
     escape: bool,
     tz: datetime.tzinfo | None,
 ) -> Generator[Batch, None, None]:
-    """Yield the rows of ``queryset`` as lists of at most ``chunk_size`` rows of cells, one cell per column."""
-    converters = [column.batch_converter(escape=escape, tz=tz) for column in columns]
-    conversions = [(index, convert) for index, convert in enumerate(converters) if convert is not None]
-    paths = [column.path for column in columns]
-    if any(column.kind == "attribute" for column in columns):
+    """Yield the rows of ``queryset`` as lists of at most ``chunk_size`` rows of cells, one cell per column.
+
+    On PostgreSQL the columns it can write exactly (those COPY could) are formatted by the database, in the same SQL
+    as the COPY path, and arrive as the text to write; the others are converted in Python.
+    """
+    instances = any(column.kind == "attribute" for column in columns)
+    in_sql = {} if instances else sql_cells(queryset, columns, escape=escape, tz=tz)
+    conversions = [
+        (index, convert)
+        for index, column in enumerate(columns)
+        if index not in in_sql and (convert := column.batch_converter(escape=escape, tz=tz)) is not None
+    ]
+    selected = [in_sql.get(index, column.path) for index, column in enumerate(columns)]
+    if instances:
         batches = _batched(_instance_rows(queryset, columns, chunk_size), chunk_size)
     elif _pages_by_key(queryset):
-        batches = _key_pages(queryset, paths, chunk_size)
+        batches = _key_pages(queryset, selected, chunk_size)
     else:
-        batches = _value_batches(queryset.values_list(*paths), chunk_size)
-    try:
-        for batch in batches:
-            yield _convert(batch, conversions) if conversions else batch
-    finally:
-        # Close the cursor while its transaction is still open (a named cursor dies with its transaction).
-        batches.close()
+        batches = _value_batches(queryset.values_list(*selected), chunk_size)
+    with session_time_zone(queryset.db, tz) if in_sql else contextlib.nullcontext():
+        try:
+            for batch in batches:
+                yield _convert(batch, conversions) if conversions else batch
+        finally:
+            # Close the cursor while its transaction is still open (a named cursor dies with its transaction).
+            batches.close()
 
 
 def _convert(batch: Batch, conversions: list[tuple[int, BatchConverter]]) -> Batch:
@@ -140,7 +149,7 @@ def _pages_by_key(queryset: models.QuerySet[Any]) -> bool:
     )
 
 
-def _key_pages(queryset: models.QuerySet[Any], paths: list[str], page_size: int) -> Generator[Batch, None, None]:
+def _key_pages(queryset: models.QuerySet[Any], paths: list[Any], page_size: int) -> Generator[Batch, None, None]:
     """Pages of rows by primary key, the key read as an extra last column and dropped."""
     descending = str(queryset.query.order_by[0]).startswith("-")
     lookup = "pk__lt" if descending else "pk__gt"
