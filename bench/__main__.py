@@ -25,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench.queries import RAW_SQL
 
@@ -143,6 +144,17 @@ def seed(rows: int, env: dict[str, str]) -> None:
     import psycopg2
 
     manage = [sys.executable, "manage.py"]
+    name = urlsplit(env["DATABASE_URL"]).path.lstrip("/")
+    server = psycopg2.connect(env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres")
+    server.autocommit = True  # CREATE DATABASE cannot run in a transaction
+    try:
+        with server.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                print(f"creating the database {name}", file=sys.stderr)
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        server.close()
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
     with psycopg2.connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM orders_order")

@@ -217,7 +217,8 @@ class CSVEncoder:
             lines[index] = once.take()[:-2] + LINE_TERMINATOR
 
     def encode_batches(self, header: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
-        """The header line, then every batch; one ``bytes`` chunk per ``buffer_size`` bytes (the last may be short).
+        """The header line and the first batch at once, then one ``bytes`` chunk per ``buffer_size`` bytes (the last
+        may be short).
 
         A chunk is only yielded between batches, so the number of yields grows with the size of the data, never with
         the number of rows: one ``yield`` per row would cost more than the CSV formatting itself.
@@ -225,13 +226,15 @@ class CSVEncoder:
         pending = [self.encode_row(header)]
         size = len(pending[0])
         encode = self._encode
+        first = True
         for batch in batches:
             data = encode(batch)
             pending.append(data)
             size += len(data)
-            if size >= self.buffer_size:
+            if size >= self.buffer_size or first:
                 yield b"".join(pending)
                 pending.clear()
                 size = 0
+                first = False
         if pending:
             yield b"".join(pending)

@@ -25,17 +25,21 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connections, models
-from django.db.models.sql.constants import MULTI
+from django.db.models.sql.constants import CURSOR, MULTI
 from django.utils import timezone
 
 from exports.columns import ResolvedColumn, instance_getter
 from exports.copy import CopyPlan, NotCopyable, copy_chunks, copy_plan, session_time_zone, sql_cells
 from exports.encoding import BatchConverter
+from exports.readahead import read_ahead
 
 if TYPE_CHECKING:
     from exports.pipeline import ExportJob
 
 Batch = list[Sequence[Any]]
+
+#: Rows in the first batch of the ORM path: small, so the first rows leave in milliseconds.
+FIRST_BATCH = 200
 
 
 def export_time_zone() -> datetime.tzinfo | None:
@@ -84,13 +88,16 @@ def orm_batches(
         if index not in in_sql and (convert := column.batch_converter(escape=escape, tz=tz)) is not None
     ]
     selected = [in_sql.get(index, column.path) for index, column in enumerate(columns)]
-    if instances:
-        batches = _batched(_instance_rows(queryset, columns, chunk_size), chunk_size)
-    elif _pages_by_key(queryset):
-        batches = _key_pages(queryset, selected, chunk_size)
-    else:
-        batches = _value_batches(queryset.values_list(*selected), chunk_size)
     with session_time_zone(queryset.db, tz) if in_sql else contextlib.nullcontext():
+        if instances:
+            batches = _batched(_instance_rows(queryset, columns, chunk_size), chunk_size)
+        elif _pages_by_key(queryset):
+            batches = _key_pages(queryset, selected, chunk_size)
+        else:
+            # The query runs here, in this thread's connection and transaction; a helper thread only fetches.
+            batches = _fetched(queryset.values_list(*selected), chunk_size)
+            if connections[queryset.db].vendor == "postgresql":
+                batches = read_ahead(batches)
         try:
             for batch in batches:
                 yield _convert(batch, conversions) if conversions else batch
@@ -116,20 +123,34 @@ def _batched(rows: Iterator[Sequence[Any]], size: int) -> Generator[Batch, None,
             close()
 
 
-def _value_batches(values: models.QuerySet[Any], chunk_size: int) -> Generator[Batch, None, None]:
-    """The fetched row lists themselves when the backend needs no Python converters, else ``values_list`` rows."""
+def _fetched(values: models.QuerySet[Any], chunk_size: int) -> Generator[Batch, None, None]:
+    """Run the query now and return its rows, batch by batch, through the backend's converters if it has any.
+
+    The first batch is small (:data:`FIRST_BATCH` rows), so the first rows leave at once; the others are
+    ``chunk_size`` rows, one round trip each. Only fetching is left to the generator: it may run in another thread
+    (Django's connections belong to the thread that opens them).
+    """
     compiler = values.query.get_compiler(using=values.db)
-    results = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=chunk_size)
+    compiler.setup_query()
+    fields = [select[0] for select in compiler.select[: compiler.col_count]]
+    if compiler.has_composite_fields(fields):  # Django's own iterator knows how to rebuild composite keys
+        results = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=chunk_size)
+        return _batched(compiler.results_iter(results, tuple_expected=True), chunk_size)
+    return _fetch(
+        compiler, compiler.execute_sql(CURSOR, chunked_fetch=True), compiler.get_converters(fields), chunk_size
+    )
+
+
+def _fetch(compiler: Any, cursor: Any, converters: Any, chunk_size: int) -> Generator[Batch, None, None]:
+    if cursor is None:  # the query selects nothing (an empty __in, none())
+        return
     try:
-        fields = [select[0] for select in compiler.select[: compiler.col_count]]
-        if compiler.get_converters(fields) or compiler.has_composite_fields(fields):
-            yield from _batched(compiler.results_iter(results, tuple_expected=True), chunk_size)
-        else:
-            yield from results
+        size = min(FIRST_BATCH, chunk_size)
+        while rows := cursor.fetchmany(size):
+            yield list(compiler.apply_converters(rows, converters)) if converters else rows
+            size = chunk_size
     finally:
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()
+        cursor.close()
 
 
 def _pages_by_key(queryset: models.QuerySet[Any]) -> bool:

@@ -27,6 +27,17 @@ pytestmark = SERVER_TESTS
 FAILURES = 5
 
 
+def gunzip_truncated(data: bytes) -> bytes:
+    """What a cut-off gzip body holds: Django compresses an async stream as one gzip member per chunk, the last of
+    which has no end (and no checksum) here."""
+    text = b""
+    while data:
+        member = zlib.decompressobj(wbits=31)
+        text += member.decompress(data)
+        data = member.unused_data
+    return text
+
+
 @pytest.mark.parametrize("server_name", ["gunicorn", "uvicorn"])
 @pytest.mark.parametrize("gzip", [False, True], ids=["identity", "gzip"])
 def test_a_failure_midway_is_an_incomplete_transfer(start_server, session_cookie, server_name, gzip):
@@ -42,7 +53,7 @@ def test_a_failure_midway_is_an_incomplete_transfer(start_server, session_cookie
         data, complete = dechunk(body)
         assert not complete  # no last chunk: any HTTP client reports an incomplete download
         if gzip:
-            data = zlib.decompressobj(wbits=31).decompress(data)  # a truncated gzip stream: no end, no checksum
+            data = gunzip_truncated(data)
         assert len(data) > 100_000  # it failed after sending rows, not before
         assert wait_until(lambda: not ExportRun.objects.filter(outcome="running").exists())
     runs = list(ExportRun.objects.values_list("outcome", "error", "rows_sent"))
