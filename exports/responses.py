@@ -25,20 +25,34 @@ def csv_response(request: HttpRequest, job: ExportJob) -> StreamingHttpResponse:
     return response
 
 
-def _next_or_none(chunks: Iterator[bytes]) -> bytes | None:
-    return next(chunks, None)
+#: Under ASGI, bytes gathered per trip to the sync thread: each trip costs a thread hand-over and an event-loop turn.
+ASGI_BLOCK = 256 * 1024
+
+
+def _take(chunks: Iterator[bytes], size: int) -> bytes | None:
+    """The next chunks, joined until they hold ``size`` bytes (one chunk for ``size`` 0); ``None`` at the end."""
+    taken: list[bytes] = []
+    length = 0
+    for chunk in chunks:
+        taken.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            break
+    return b"".join(taken) if taken else None
 
 
 async def _async_chunks(chunks: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
-    """Drive the sync stream one chunk at a time in the request's sync thread (where its connection lives).
+    """Drive the sync stream in the request's sync thread (where its connection lives), a block of chunks per trip.
 
     Under ASGI, Django consumes a *sync* iterator whole into memory before it sends a byte; an async iterator streams.
     A client that disconnects cancels this generator, and ``finally`` closes the stream (its cursor and transaction)
     in that same thread.
     """
-    next_chunk = sync_to_async(_next_or_none, thread_sensitive=True)
+    take = sync_to_async(_take, thread_sensitive=True)
     try:
-        while (chunk := await next_chunk(chunks)) is not None:
-            yield chunk
+        size = 0  # the first chunk goes out alone, at once
+        while (block := await take(chunks, size)) is not None:
+            yield block
+            size = ASGI_BLOCK
     finally:
         await sync_to_async(chunks.close, thread_sensitive=True)()

@@ -17,7 +17,6 @@ Django's behaviour: correct, but the whole result is held in memory (the COPY pa
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from collections.abc import Generator, Iterator, Sequence
 from itertools import islice
@@ -29,7 +28,7 @@ from django.db.models.sql.constants import CURSOR, MULTI
 from django.utils import timezone
 
 from exports.columns import ResolvedColumn, instance_getter
-from exports.copy import CopyPlan, NotCopyable, copy_chunks, copy_plan, session_time_zone, sql_cells
+from exports.copy import CopyPlan, NotCopyable, copy_chunks, copy_plan, export_session, sql_cells
 from exports.encoding import BatchConverter
 from exports.readahead import read_ahead
 
@@ -59,7 +58,7 @@ def choose_source(job: ExportJob) -> CopyPlan | str:
 
 def copy_batches(plan: CopyPlan, *, header: bytes, buffer_size: int) -> Generator[tuple[bytes, int], None, None]:
     """``copy_chunks`` in the export's time zone."""
-    with session_time_zone(plan.using, plan.tz):
+    with export_session(plan.using, plan.tz):
         chunks = copy_chunks(plan, header=header, buffer_size=buffer_size)
         try:
             yield from chunks
@@ -88,7 +87,7 @@ def orm_batches(
         if index not in in_sql and (convert := column.batch_converter(escape=escape, tz=tz)) is not None
     ]
     selected = [in_sql.get(index, column.path) for index, column in enumerate(columns)]
-    with session_time_zone(queryset.db, tz) if in_sql else contextlib.nullcontext():
+    with export_session(queryset.db, tz if in_sql else None):
         if instances:
             batches = _batched(_instance_rows(queryset, columns, chunk_size), chunk_size)
         elif _pages_by_key(queryset):
