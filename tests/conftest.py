@@ -30,6 +30,15 @@ def pytest_report_header() -> str:
     return f"database: {connection.vendor} ({'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'default SQLite'})"
 
 
+def database_url() -> str:
+    """A ``DATABASE_URL`` for the test database, for the subprocesses (commands, servers) a test starts."""
+    settings = connection.settings_dict
+    if POSTGRES:
+        host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
+        return f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}"
+    return f"sqlite:///{settings['NAME']}"
+
+
 def read_csv(data: bytes | str) -> list[list[str]]:
     """Parse an export back into rows of cells."""
     text = data.decode() if isinstance(data, bytes) else data

@@ -20,7 +20,7 @@ from django.utils.http import parse_header_parameters
 from exports import Column, Export
 from exports.models import ExportRun
 from orders.models import Customer, Order
-from tests.conftest import body, read_csv
+from tests.conftest import body, database_url, read_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -209,8 +209,6 @@ def test_the_admin_export_action_is_found_when_installed():
 
 
 def manage(*args: str) -> subprocess.CompletedProcess[bytes]:
-    from tests.test_command import database_url
-
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "project.settings"}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, timeout=60, check=False

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from exports import Column, Export
 from orders.models import Order
-from tests.conftest import body, read_csv
+from tests.conftest import body, database_url, read_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -131,14 +130,6 @@ def test_list():
 
 
 # Real processes: pipes, exit codes and terminals -----------------------------------------------------------------
-
-
-def database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
-        return f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}"
-    return f"sqlite:///{settings['NAME']}"
 
 
 def manage(*args: str, **kwargs) -> subprocess.CompletedProcess[bytes]:

@@ -15,20 +15,12 @@ import pytest
 from django.db import connection
 
 from orders.models import Customer
-from tests.conftest import read_csv
+from tests.conftest import database_url, read_csv
 
 pytestmark = pytest.mark.servers
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNC_WARNING = "must consume synchronous iterators"
-
-
-def database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
-        return f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}"
-    return f"sqlite:///{settings['NAME']}"
 
 
 class Server:
