@@ -27,7 +27,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_report_header() -> str:
-    return f"database: {connection.vendor} ({'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'default SQLite'})"
+    driver = f"{connection.Database.__name__} {getattr(connection.Database, '__version__', '')}".strip()  # type: ignore[attr-defined]
+    source = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "default SQLite"
+    return f"database: {connection.vendor} through {driver} ({source})"
 
 
 def database_url() -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from model_bakery import baker
 
 from exports import Export
@@ -22,12 +22,8 @@ pytestmark = [
 
 @pytest.fixture
 def other_connection() -> Iterator[Any]:
-    """A second session on the test database, committing on its own (as another request would)."""
-    import psycopg2
-
-    params = connection.get_connection_params()
-    other = psycopg2.connect(**{key: value for key, value in params.items() if key != "cursor_factory"})
-    other.autocommit = True
+    """A second session on the test database, committing on its own (as another request would), whatever the driver."""
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
     yield other
     other.close()
 
