@@ -14,7 +14,6 @@ from django.db.models.constants import LOOKUP_SEP
 from django.utils.text import capfirst
 
 from exports import encoding
-from exports.encoding import Converter
 
 #: ``field``: a model field reached through forward foreign keys; ``annotation``: a name the queryset annotates;
 #: ``attribute``: a property or method of the model, which needs model instances instead of ``values_list`` rows.
@@ -67,38 +66,27 @@ class ResolvedColumn:
     def path(self) -> str:
         return self.column.path
 
-    def converter(self, *, escape: bool, tz: datetime.tzinfo | None) -> Converter | None:
-        """What turns a fetched value into its cell; ``None`` when the value is written as it comes."""
+    def batch_converter(self, *, escape: bool, tz: datetime.tzinfo | None) -> encoding.BatchConverter | None:
+        """What turns a column of fetched values into cells, chosen once per export (the ORM source's hot path);
+        ``None`` when the values are written as they come."""
         column, field = self.column, self.field
         render_value = encoding.value_renderer(escape=escape, tz=tz)
         if column.format is not None:
             hook = column.format
-            return lambda value: render_value(hook(value))
+            return encoding.batch_of(lambda value: render_value(hook(value)))
         if field is None:
-            return render_value
+            return encoding.batch_of(render_value)
         if column.choice_labels and field.choices:
-            labels = {value: str(label) for value, label in field.flatchoices}
             render_text = encoding.text_renderer(escape)
-            return lambda value: render_value(value) if value not in labels else render_text(labels[value])
-        return field_converter(field, escape=escape, tz=tz)
-
-    def batch_converter(self, *, escape: bool, tz: datetime.tzinfo | None) -> encoding.BatchConverter | None:
-        """:meth:`converter` for a whole column of a batch at once (the ORM source's hot path)."""
-        column, field = self.column, self.field
-        if column.format is None and field is not None:
-            if column.choice_labels and field.choices:
-                render_text = encoding.text_renderer(escape)
-                labels = {value: render_text(str(label)) for value, label in field.flatchoices}
-                return encoding.labels_renderer(labels, encoding.value_renderer(escape=escape, tz=tz))
-            return field_batch_converter(field, escape=escape, tz=tz)
-        convert = self.converter(escape=escape, tz=tz)
-        return None if convert is None else encoding.batch_of(convert)
+            labels = {value: render_text(str(label)) for value, label in field.flatchoices}
+            return encoding.labels_renderer(labels, render_value)
+        return field_batch_converter(field, escape=escape, tz=tz)
 
 
 def field_batch_converter(
     field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None
 ) -> encoding.BatchConverter | None:
-    """:func:`field_converter` for a whole column of values."""
+    """The converter for a column of values of ``field``; a foreign key's are its target's."""
     target = getattr(field, "target_field", None) if field.is_relation else None
     if target is not None:
         return field_batch_converter(target, escape=escape, tz=tz)
@@ -112,27 +100,10 @@ def field_batch_converter(
         return None
     if isinstance(field, _TEXT_FIELDS):
         return encoding.texts_renderer(True) if escape else None
-    convert = field_converter(field, escape=escape, tz=tz)
-    return None if convert is None else encoding.batch_of(convert)
-
-
-def field_converter(field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None) -> Converter | None:
-    """The converter for values of ``field``, chosen once per export rather than once per value."""
-    if isinstance(field, models.ForeignKey):
-        return field_converter(field.target_field, escape=escape, tz=tz)
-    if isinstance(field, models.DateTimeField):
-        return encoding.datetime_renderer(tz)
-    if isinstance(field, models.DateField | models.TimeField):
-        return encoding.render_iso
-    if isinstance(field, models.BooleanField):
-        return encoding.render_bool
-    if isinstance(field, _NUMBER_FIELDS):
-        return None
-    if isinstance(field, _TEXT_FIELDS):
-        return encoding.text_renderer(True) if escape else None
     if isinstance(field, models.JSONField):
-        return lambda value: encoding.text_renderer(escape)(encoding.render_json(value))
-    return encoding.value_renderer(escape=escape, tz=tz)
+        render_text = encoding.text_renderer(escape)
+        return encoding.batch_of(lambda value: render_text(encoding.render_json(value)))
+    return encoding.batch_of(encoding.value_renderer(escape=escape, tz=tz))
 
 
 def resolve(

@@ -57,10 +57,6 @@ def datetime_renderer(tz: datetime.tzinfo | None) -> Converter:
     return render
 
 
-def render_iso(value: datetime.date | datetime.time | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def render_json(value: Any) -> str | None:
     if value is None:
         return None
