@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from model_bakery import baker
+from model_bakery.utils import seq
 
 from exports import Export
 from exports.admin import CHOSEN_FIELD, ExportActionMixin
@@ -76,10 +77,39 @@ def shop(make_orders):
     """Orders of two customers in three statuses, over two years; more than one changelist page (50)."""
     se = baker.make(Customer, name="Åsa Berg", country="SE")
     jp = baker.make(Customer, name="Kenji Sato", country="JP")
-    make_orders(30, customer=se, status="paid", customer_email="asa@example.se", placed_at="2024-03-01T10:00Z")
-    make_orders(25, customer=jp, status="paid", customer_email="kenji@example.jp", placed_at="2025-03-01T10:00Z")
-    make_orders(10, customer=se, status="shipped", customer_email="asa@example.se", placed_at="2025-05-01T10:00Z")
-    make_orders(5, customer=jp, status="pending", customer_email="=cmd@example.jp", placed_at="2025-06-01T10:00Z")
+    # References of digits only: random ones (baker's) could contain a search term ("asa") now and then.
+    make_orders(
+        30,
+        customer=se,
+        status="paid",
+        customer_email="asa@example.se",
+        placed_at="2024-03-01T10:00Z",
+        reference=seq("1-"),
+    )
+    make_orders(
+        25,
+        customer=jp,
+        status="paid",
+        customer_email="kenji@example.jp",
+        placed_at="2025-03-01T10:00Z",
+        reference=seq("2-"),
+    )
+    make_orders(
+        10,
+        customer=se,
+        status="shipped",
+        customer_email="asa@example.se",
+        placed_at="2025-05-01T10:00Z",
+        reference=seq("3-"),
+    )
+    make_orders(
+        5,
+        customer=jp,
+        status="pending",
+        customer_email="=cmd@example.jp",
+        placed_at="2025-06-01T10:00Z",
+        reference=seq("4-"),
+    )
 
 
 def messages_of(response) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from model_bakery import baker
+from model_bakery.utils import seq
 
 from orders.models import Customer, Order
 from tests.conftest import read_csv
@@ -21,9 +22,12 @@ CHANGELIST = "/admin/orders/order/"
 def shop(make_orders) -> None:
     se = baker.make(Customer, name="Åsa Berg", country="SE")
     jp = baker.make(Customer, name="Kenji Sato", country="JP")
-    make_orders(30, customer=se, status="paid", customer_email="asa@example.se")
-    make_orders(25, customer=jp, status="paid", customer_email="kenji@example.jp")
-    make_orders(10, customer=se, status="shipped", customer_email="asa@example.se", total_cents=-1250)
+    # References of digits only, so a search term can only match the customer (baker's are random letters).
+    make_orders(30, customer=se, status="paid", customer_email="asa@example.se", reference=seq("1-"))
+    make_orders(25, customer=jp, status="paid", customer_email="kenji@example.jp", reference=seq("2-"))
+    make_orders(
+        10, customer=se, status="shipped", customer_email="asa@example.se", total_cents=-1250, reference=seq("3-")
+    )
 
 
 @pytest.fixture
