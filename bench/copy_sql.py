@@ -1,0 +1,36 @@
+"""``python -m bench.copy_sql``: print the SELECT inside the demo export's COPY statement, its columns named by their
+labels, so that the runner (which does not import Django) can hand psql the very query the library runs, and psql's
+``CSV HEADER`` file comes out byte-identical to the command's."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import django
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    django.setup()
+
+    from exports.copy import copy_plan
+    from exports.registry import registry
+    from exports.sources import export_time_zone
+
+    export = registry.get("orders")
+    queryset = export.order(export.get_queryset())
+    columns = export.select_columns(None)
+    plan = copy_plan(queryset, columns, escape=export.escapes_formulas, tz=export_time_zone())
+    match = re.fullmatch(r"COPY \((.*)\) TO STDOUT WITH \(FORMAT csv\)", plan.sql, flags=re.DOTALL)
+    if match is None:  # pragma: no cover - copy_plan's statement has one shape
+        raise SystemExit(f"unexpected COPY statement: {plan.sql[:200]}")
+    select = match.group(1)
+    for index, column in enumerate(columns):
+        label = column.label.replace('"', '""')
+        select = select.replace(f'AS "_export_{index}"', f'AS "{label}"')
+    print(select)
+
+
+if __name__ == "__main__":
+    main()
