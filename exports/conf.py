@@ -14,8 +14,12 @@ class Settings:
 
     @property
     def CHUNK_SIZE(self) -> int:
-        """Rows fetched from the database per round trip (``QuerySet.iterator(chunk_size=...)``)."""
-        return getattr(settings, "EXPORTS_CHUNK_SIZE", 5000)
+        """Rows fetched from the database per round trip (``QuerySet.iterator(chunk_size=...)``).
+
+        2000, Django's own default: 5000 made the first export in a worker peak at +16 MB (a fetched batch of Python
+        rows is about 3 MB, and a few are alive at once with the read-ahead), 2000 at +6 MB, at the same speed.
+        """
+        return getattr(settings, "EXPORTS_CHUNK_SIZE", 2000)
 
     @property
     def BUFFER_SIZE(self) -> int:
