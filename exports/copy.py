@@ -3,7 +3,7 @@
 PostgreSQL formats every cell itself, in SQL that reproduces the Python encoder byte for byte (see
 :mod:`exports.encoding`): choice labels through ``CASE``, formula escaping through ``CASE``/``left()``, empty text as
 ``NULLIF`` (COPY quotes an empty string, Python writes nothing), datetimes through ``to_char`` in the export's time
-zone, set with ``SET LOCAL TIME ZONE`` inside the read transaction.
+zone, set for the statement (``set_config(..., true)``, a ``SET LOCAL``) inside the read transaction.
 
 An export takes this path only when the result is certain to be identical; :func:`copy_plan` says why not otherwise,
 and the rows are then read through the ORM. It falls back when:
@@ -138,24 +138,41 @@ def sql_cells(
     return cells
 
 
+#: The planner's cost of passing a row from a parallel worker, for a COPY that may use workers. PostgreSQL's default
+#: (0.1) kept every whole-table export in one backend; with 0.01 it plans a worker for large results only, and a
+#: filtered export of a few thousand rows stays serial.
+PARALLEL_TUPLE_COST = 0.01
+
+
 @contextlib.contextmanager
-def export_session(using: str, tz: datetime.tzinfo | None) -> Iterator[None]:
+def export_session(using: str, tz: datetime.tzinfo | None, *, parallel_workers: int | None = None) -> Iterator[None]:
     """On PostgreSQL, a savepoint with the session set for an export, rolled back at the end (a rollback undoes
     ``SET LOCAL``, which a released savepoint would leave in force for the rest of the transaction):
 
     * the time zone ``tz``, for ``to_char`` (``None``: left as it is);
     * no JIT: an export's query costs enough for PostgreSQL to compile it first, which delayed the first row by
-      10-45 ms here and did not make the whole export measurably faster.
+      10-45 ms here and did not make the whole export measurably faster;
+    * for a COPY, ``parallel_workers`` (``None``: the server's settings): the workers scan and format rows, and the
+      backend merges them in order and sends them. A cursor (the ORM path) never runs in parallel.
     """
     if connections[using].vendor != "postgresql":
         yield
         return
     zone = _zone_name(tz)
     with transaction.atomic(using=using):
+        local = {"jit": "off"}
+        if zone is not None:
+            local["TimeZone"] = zone
+        if parallel_workers is not None:
+            local["max_parallel_workers_per_gather"] = str(parallel_workers)
+            if parallel_workers:
+                local["parallel_tuple_cost"] = str(PARALLEL_TUPLE_COST)
+        # set_config(..., true) is SET LOCAL, and takes parameters: one round trip for all of them.
         with connections[using].cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-            if zone is not None:
-                cursor.execute("SET LOCAL TIME ZONE %s", [zone])
+            cursor.execute(
+                "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(local)),
+                [item for pair in local.items() for item in pair],
+            )
         try:
             yield
         finally:
@@ -296,19 +313,31 @@ def copy_chunks(plan: CopyPlan, *, header: bytes, buffer_size: int) -> Generator
 
 
 class _RowCounter:
-    """Counts the rows in COPY's CSV: line feeds outside quoted cells (a doubled quote toggles twice)."""
+    """Counts the rows in COPY's CSV: line feeds outside quoted cells (a doubled quote toggles twice).
+
+    Every line feed, less those between an opening and a closing quote: a few quoted cells per block cost a few
+    ``find()`` calls, where splitting the block on quotes copied all of it.
+    """
 
     def __init__(self) -> None:
         self.quoted = False
 
     def count(self, data: bytes) -> int:
-        if b'"' not in data:
-            return 0 if self.quoted else data.count(b"\n")
-        parts = data.split(b'"')
-        outside = parts[1::2] if self.quoted else parts[0::2]
-        if len(parts) % 2 == 0:
-            self.quoted = not self.quoted
-        return b"".join(outside).count(b"\n")
+        rows = data.count(b"\n")
+        quoted = self.quoted
+        start = 0  # where the current quoted run began
+        quote = data.find(b'"')
+        while quote >= 0:
+            if quoted:
+                rows -= data.count(b"\n", start, quote)
+            else:
+                start = quote + 1
+            quoted = not quoted
+            quote = data.find(b'"', quote + 1)
+        if quoted:
+            rows -= data.count(b"\n", start)
+        self.quoted = quoted
+        return rows
 
 
 def _psycopg2_blocks(raw: Any, sql: str) -> Generator[bytes, None, None]:

@@ -28,6 +28,7 @@ from django.db.models.sql.constants import CURSOR, MULTI
 from django.utils import timezone
 
 from exports.columns import ResolvedColumn, instance_getter
+from exports.conf import app_settings
 from exports.copy import CopyPlan, NotCopyable, copy_chunks, copy_plan, export_session, sql_cells
 from exports.encoding import BatchConverter
 from exports.readahead import read_ahead
@@ -57,8 +58,8 @@ def choose_source(job: ExportJob) -> CopyPlan | str:
 
 
 def copy_batches(plan: CopyPlan, *, header: bytes, buffer_size: int) -> Generator[tuple[bytes, int], None, None]:
-    """``copy_chunks`` in the export's time zone."""
-    with export_session(plan.using, plan.tz):
+    """``copy_chunks`` in the export's time zone, with ``EXPORTS_COPY_PARALLEL_WORKERS``."""
+    with export_session(plan.using, plan.tz, parallel_workers=app_settings.COPY_PARALLEL_WORKERS):
         chunks = copy_chunks(plan, header=header, buffer_size=buffer_size)
         try:
             yield from chunks

@@ -123,7 +123,7 @@ def test_property_column_reads_instances_with_the_related_rows_joined(django_ass
         baker.make(Sample, text="hi", parent=parent, _quantity=4)
     export = Export(Sample, columns=["shout", "parent__name"])
     # one query, and the audit record's insert and update; on PostgreSQL the snapshot's SET TRANSACTION and a savepoint
-    # around the query (SAVEPOINT, SET LOCAL jit, ROLLBACK TO, RELEASE)
+    # around the query (SAVEPOINT, the settings, ROLLBACK TO, RELEASE)
     with django_assert_max_num_queries(8):
         rows = rows_of(export, chunk_size=5)
     assert rows[1:] == [["HI", parent.name] for parent in parents for _ in range(4)]

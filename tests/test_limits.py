@@ -195,12 +195,21 @@ def test_a_job_that_is_never_streamed_frees_its_slot_when_closed(exporter, make_
         ("EXPORTS_MAX_CONCURRENT_PER_USER", "1", "exports.E004"),
         ("EXPORTS_STALE_AFTER", None, "exports.E005"),
         ("EXPORTS_RETRY_AFTER", -1, "exports.E005"),
+        ("EXPORTS_COPY_PARALLEL_WORKERS", -1, "exports.E006"),
+        ("EXPORTS_COPY_PARALLEL_WORKERS", True, "exports.E006"),
+        ("EXPORTS_COPY_PARALLEL_WORKERS", "2", "exports.E006"),
     ],
 )
 def test_bad_settings_are_system_check_errors(settings, setting, value, check_id):
     assert check_settings() == []
     setattr(settings, setting, value)
     assert [(error.level, error.id) for error in check_settings()] == [(checks.ERROR, check_id)]
+
+
+@pytest.mark.parametrize("workers", [None, 0, 1, 4])
+def test_parallel_workers_may_be_none_zero_or_more(settings, workers):
+    settings.EXPORTS_COPY_PARALLEL_WORKERS = workers
+    assert check_settings() == []
 
 
 def test_a_bad_max_rows_is_a_system_check_error(temporary_export):

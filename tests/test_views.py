@@ -140,7 +140,7 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(client, exporter, mak
     assert few == many
     # session, user, user and group permissions; the audit record's insert (in a savepoint, for its slot); the rows
     # in one query joined to the customer (on PostgreSQL: in the snapshot, and in a savepoint holding the export's
-    # session settings: SET TRANSACTION, SAVEPOINT, SET LOCAL jit, SET LOCAL TIME ZONE, the rows, ROLLBACK TO,
+    # session settings: SET TRANSACTION, SAVEPOINT, one query of set_config(), the rows, ROLLBACK TO,
     # RELEASE); the record's update
     assert many <= 14
 
