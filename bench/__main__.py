@@ -16,6 +16,7 @@ import argparse
 import datetime
 import hashlib
 import http.client
+import json
 import os
 import platform
 import socket
@@ -40,11 +41,14 @@ class Case:
     name: str
     path: str
     servers: tuple[str, ...] = ("gunicorn", "uvicorn")
+    #: Environment for this case's server (bench.settings reads it).
+    env: tuple[tuple[str, str], ...] = ()
 
 
 CASES = [
     Case("exports, ORM path", "/exports/orders-orm.csv"),
     Case("exports, COPY path", "/exports/orders.csv"),
+    Case("exports, COPY path, no parallel workers", "/exports/orders.csv", env=(("BENCH_COPY_PARALLEL_WORKERS", "0"),)),
     Case("docs recipe (Echo, a yield per row)", "/bench/docs.csv"),
     Case("values_list in a transaction, 64 KiB chunks", "/bench/values.csv"),
     Case("naive HttpResponse", "/bench/naive.csv", ("gunicorn",)),
@@ -180,17 +184,23 @@ class CommandTimes:
 
 def command_vs_psql(repeat: int, env: dict[str, str]) -> CommandTimes:
     """The command against psql twice: the plain SELECT of the columns (PostgreSQL's own formats: no labels, no
-    escaping, ``2024-11-01 00:00:13.151206+00``), and the very SELECT the command runs (the same file, byte for
-    byte, with the same session settings), interleaved run by run."""
-    same_sql = subprocess.run(
+    escaping, ``2024-11-01 00:00:13.151206+00``; psql's session as it comes), and the very SELECT the command runs
+    with the same session settings (time zone, JIT, parallel workers), which writes the same file byte for byte;
+    interleaved run by run."""
+    statement = subprocess.run(
         [sys.executable, "-m", "bench.copy_sql"],
         env={**env, "DJANGO_SETTINGS_MODULE": "project.settings"},
         cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
-    ).stdout.strip()
-    session = ["-c", "SET jit = off", "-c", "SET TIME ZONE 'UTC'"]
+    ).stdout
+    same_sql = json.loads(statement)["select"]
+    session = [
+        argument
+        for name, value in json.loads(statement)["settings"].items()
+        for argument in ("-c", f"SELECT set_config('{name}', '{value}', false)")
+    ]
     ours: list[float] = []
     plain: list[float] = []
     same: list[float] = []
@@ -260,7 +270,7 @@ def main() -> None:
             for case in CASES:
                 if kind not in case.servers or (args.only and not any(o in case.name for o in args.only)):
                     continue
-                server = Server(kind, env)
+                server = Server(kind, {**env, **dict(case.env)})
                 try:
                     fetch(server, "/exports/orders.csv?reference=warm-up")
                     sample = fetch(server, case.path)

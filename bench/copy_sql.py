@@ -1,9 +1,11 @@
-"""``python -m bench.copy_sql``: print the SELECT inside the demo export's COPY statement, its columns named by their
-labels, so that the runner (which does not import Django) can hand psql the very query the library runs, and psql's
-``CSV HEADER`` file comes out byte-identical to the command's."""
+"""``python -m bench.copy_sql``: print the session settings and the SELECT inside the demo export's COPY statement (its
+columns named by their labels), as JSON, so that the runner (which does not import Django) can hand psql the very
+query the library runs in the same session, and psql's ``CSV HEADER`` file comes out byte-identical to the
+command's."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -14,7 +16,8 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     django.setup()
 
-    from exports.copy import copy_plan
+    from exports.conf import app_settings
+    from exports.copy import copy_plan, session_settings
     from exports.registry import registry
     from exports.sources import export_time_zone
 
@@ -29,7 +32,8 @@ def main() -> None:
     for index, column in enumerate(columns):
         label = column.label.replace('"', '""')
         select = select.replace(f'AS "_export_{index}"', f'AS "{label}"')
-    print(select)
+    settings = session_settings(plan.tz, parallel_workers=app_settings.COPY_PARALLEL_WORKERS)
+    print(json.dumps({"settings": settings, "select": select}))
 
 
 if __name__ == "__main__":

@@ -278,9 +278,10 @@ def test_a_copy_formats_rows_in_parallel_workers_and_writes_the_same_bytes(
     plan = choose_source(export.prepare(surface="url"))
     assert isinstance(plan, CopyPlan)
     assert "Gather Merge" in copy_select_plan(plan, parallel_workers=1)
+    assert "Gather Merge" in copy_select_plan(plan, parallel_workers=2)
     assert "Gather" not in copy_select_plan(plan, parallel_workers=0)
 
-    settings.EXPORTS_COPY_PARALLEL_WORKERS = 1
+    settings.EXPORTS_COPY_PARALLEL_WORKERS = 2
     copied, orm = both_paths(export)
     assert copied == orm  # the workers' rows merged back in the export's order
     assert len(read_csv(copied)) == 4001
