@@ -16,10 +16,12 @@ class Settings:
     def CHUNK_SIZE(self) -> int:
         """Rows fetched from the database per round trip (``QuerySet.iterator(chunk_size=...)``).
 
-        2000, Django's own default: 5000 made the first export in a worker peak at +16 MB (a fetched batch of Python
-        rows is about 3 MB, and a few are alive at once with the read-ahead), 2000 at +6 MB, at the same speed.
+        1000: a fetched batch of 5000 Python rows is about 3 MB, and a few are alive at once with the read-ahead. In
+        ``python -m bench`` (a fresh worker per request, a million orders), the worst growth of three runs was
+        +6.5-7.4 MB under gunicorn and +7.6-8.5 MB under uvicorn with 2000 (Django's own default), +2.9-3.6 and
+        +4.7-5.3 MB with 1000, at the same speed (5000 peaked at +16 MB).
         """
-        return getattr(settings, "EXPORTS_CHUNK_SIZE", 2000)
+        return getattr(settings, "EXPORTS_CHUNK_SIZE", 1000)
 
     @property
     def BUFFER_SIZE(self) -> int:
