@@ -48,6 +48,7 @@ class Case:
 CASES = [
     Case("exports, ORM path", "/exports/orders-orm.csv"),
     Case("exports, COPY path", "/exports/orders.csv"),
+    Case("exports, COPY path, 1 parallel worker", "/exports/orders.csv", env=(("BENCH_COPY_PARALLEL_WORKERS", "1"),)),
     Case("exports, COPY path, no parallel workers", "/exports/orders.csv", env=(("BENCH_COPY_PARALLEL_WORKERS", "0"),)),
     Case("docs recipe (Echo, a yield per row)", "/bench/docs.csv"),
     Case("values_list in a transaction, 64 KiB chunks", "/bench/values.csv"),

@@ -68,8 +68,8 @@ class Settings:
         """PostgreSQL parallel workers a COPY export may ask for, to read and format its rows while its own backend
         merges and sends them; 0 keeps it in one backend, ``None`` leaves the server's settings alone.
 
-        2: a million demo orders through gunicorn on 2 cores took 1.27 s in one backend, 1.03-1.11 s with one worker,
-        0.94-1.01 s with two (the raw COPY of the plain columns: 0.82-0.87 s).
+        2: a million demo orders through gunicorn on 2 cores (``python -m bench --only COPY``) took 1.28 s in one
+        backend, 1.01 s with one worker, 0.96 s with two (the raw COPY view of the plain columns: 0.83 s).
         """
         return getattr(settings, "EXPORTS_COPY_PARALLEL_WORKERS", 2)
 
