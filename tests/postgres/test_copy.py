@@ -293,3 +293,20 @@ def test_a_small_filtered_copy_stays_in_one_backend(make_orders):
     plan = choose_source(export.prepare(surface="url", filters={"status": ["paid"]}))
     assert isinstance(plan, CopyPlan)
     assert "Gather" not in copy_select_plan(plan, parallel_workers=1)
+
+
+def test_when_no_parallel_worker_is_free_the_backend_reads_the_rows_itself(make_orders, planner_sees_a_large_table):
+    make_orders(3000)
+    export = Export(Order, columns=["id", "reference", "placed_at", "status"])
+    plan = choose_source(export.prepare(surface="url"))
+    assert isinstance(plan, CopyPlan)
+    assert "Gather Merge" in copy_select_plan(plan, parallel_workers=2)  # planned with workers, the leader not scanning
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers = 0")  # every worker taken: none is launched
+    try:
+        copied, orm = both_paths(export)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET max_parallel_workers")
+    assert copied == orm
+    assert len(read_csv(copied)) == 3001
