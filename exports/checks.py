@@ -51,7 +51,7 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
             checks.Error(f"EXPORTS_COPY must be True or False, not {app_settings.COPY!r}.", id="exports.E002")
         )
     workers = app_settings.COPY_PARALLEL_WORKERS
-    if workers is not None and not (_positive_int(workers) or workers == 0 and not isinstance(workers, bool)):
+    if workers is not None and not (_positive_int(workers) or (type(workers) is int and workers == 0)):
         errors.append(
             checks.Error(
                 f"EXPORTS_COPY_PARALLEL_WORKERS must be a number of workers (0 or more) or None, not {workers!r}.",

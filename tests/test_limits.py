@@ -198,6 +198,8 @@ def test_a_job_that_is_never_streamed_frees_its_slot_when_closed(exporter, make_
         ("EXPORTS_COPY_PARALLEL_WORKERS", -1, "exports.E006"),
         ("EXPORTS_COPY_PARALLEL_WORKERS", True, "exports.E006"),
         ("EXPORTS_COPY_PARALLEL_WORKERS", "2", "exports.E006"),
+        ("EXPORTS_COPY_PARALLEL_WORKERS", 0.0, "exports.E006"),
+        ("EXPORTS_COPY_PARALLEL_WORKERS", False, "exports.E006"),
     ],
 )
 def test_bad_settings_are_system_check_errors(settings, setting, value, check_id):
