@@ -51,10 +51,11 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
             checks.Error(f"EXPORTS_COPY must be True or False, not {app_settings.COPY!r}.", id="exports.E002")
         )
     workers = app_settings.COPY_PARALLEL_WORKERS
-    if workers is not None and not (_positive_int(workers) or (type(workers) is int and workers == 0)):
+    # PostgreSQL refuses more than 1024 for max_parallel_workers_per_gather: an error here, not in every export.
+    if workers is not None and not (type(workers) is int and 0 <= workers <= 1024):
         errors.append(
             checks.Error(
-                f"EXPORTS_COPY_PARALLEL_WORKERS must be a number of workers (0 or more) or None, not {workers!r}.",
+                f"EXPORTS_COPY_PARALLEL_WORKERS must be a number of workers from 0 to 1024, or None, not {workers!r}.",
                 id="exports.E006",
             )
         )

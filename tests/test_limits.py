@@ -200,6 +200,7 @@ def test_a_job_that_is_never_streamed_frees_its_slot_when_closed(exporter, make_
         ("EXPORTS_COPY_PARALLEL_WORKERS", "2", "exports.E006"),
         ("EXPORTS_COPY_PARALLEL_WORKERS", 0.0, "exports.E006"),
         ("EXPORTS_COPY_PARALLEL_WORKERS", False, "exports.E006"),
+        ("EXPORTS_COPY_PARALLEL_WORKERS", 1025, "exports.E006"),
     ],
 )
 def test_bad_settings_are_system_check_errors(settings, setting, value, check_id):
@@ -208,7 +209,7 @@ def test_bad_settings_are_system_check_errors(settings, setting, value, check_id
     assert [(error.level, error.id) for error in check_settings()] == [(checks.ERROR, check_id)]
 
 
-@pytest.mark.parametrize("workers", [None, 0, 1, 4])
+@pytest.mark.parametrize("workers", [None, 0, 1, 4, 1024])
 def test_parallel_workers_may_be_none_zero_or_more(settings, workers):
     settings.EXPORTS_COPY_PARALLEL_WORKERS = workers
     assert check_settings() == []
