@@ -69,7 +69,7 @@ class Settings:
         merges and sends them; 0 keeps it in one backend, ``None`` leaves the server's settings alone.
 
         2: a million demo orders through gunicorn on 2 cores (``python -m bench --only COPY``) took 1.28 s in one
-        backend, 1.01 s with one worker, 0.96 s with two (the raw COPY view of the plain columns: 0.83 s).
+        backend, 1.06 s with one worker, 0.95 s with two (the raw COPY view of the plain columns: 0.81 s).
         """
         return getattr(settings, "EXPORTS_COPY_PARALLEL_WORKERS", 2)
 
