@@ -189,18 +189,20 @@ def command_vs_psql(repeat: int, env: dict[str, str]) -> CommandTimes:
     byte for byte; interleaved run by run. Both psql runs get the command's session settings (time zone, JIT off,
     parallel workers), so the plain SELECT plans the same parallel scan; against psql's defaults (a serial scan, JIT
     on) it took as long within the noise (nine interleaved pairs at 1M rows: 1.19-1.51 s against 1.28-1.72 s)."""
-    statement = subprocess.run(
-        [sys.executable, "-m", "bench.copy_sql"],
-        env={**env, "DJANGO_SETTINGS_MODULE": "project.settings"},
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    same_sql = json.loads(statement)["select"]
+    statement = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "bench.copy_sql"],
+            env={**env, "DJANGO_SETTINGS_MODULE": "project.settings"},
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    same_sql = statement["select"]
     session = [
         argument
-        for name, value in json.loads(statement)["settings"].items()
+        for name, value in statement["settings"].items()
         for argument in ("-c", f"SELECT set_config('{name}', '{value}', false)")
     ]
     ours: list[float] = []

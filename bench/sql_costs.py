@@ -16,6 +16,7 @@ Every statement runs ``--repeat`` times, round by round; the table gives the fas
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import statistics
@@ -56,11 +57,14 @@ def main() -> None:
         sql, params = queryset.values_list(*paths).query.sql_with_params()
         return f"COPY ({connection.ops.compose_sql(sql, params)}) TO STDOUT WITH (FORMAT csv)"  # type: ignore[attr-defined]
 
-    def timed(sql: str, workers: int | None) -> Callable[[], float]:
+    def timed(sql: str, workers: int | None, *, session: bool = True) -> Callable[[], float]:
+        """``sql`` drained into /dev/null, in the export's session with ``workers`` (or, like the raw COPY view, in the
+        connection's own session)."""
+
         def run() -> float:
             connection.ensure_connection()
             with (
-                export_session(connection.alias, tz, parallel_workers=workers),
+                export_session(connection.alias, tz, parallel_workers=workers) if session else contextlib.nullcontext(),
                 open(os.devnull, "wb") as sink,
                 connection.connection.cursor() as cursor,
             ):
@@ -70,16 +74,11 @@ def main() -> None:
 
         return run
 
-    def raw() -> float:
-        connection.ensure_connection()
-        with open(os.devnull, "wb") as sink, connection.connection.cursor() as cursor:
-            started = time.perf_counter()
-            cursor.copy_expert(f"COPY ({RAW_SQL}) TO STDOUT WITH (FORMAT csv)", sink)
-            return time.perf_counter() - started
-
     export_sql = copy_plan(queryset, columns, escape=escape, tz=tz).sql
     cases: dict[str, Callable[[], float]] = {
-        "plain SELECT of the columns (the raw COPY view's)": raw,
+        "plain SELECT of the columns (the raw COPY view's)": timed(
+            f"COPY ({RAW_SQL}) TO STDOUT WITH (FORMAT csv)", None, session=False
+        ),
         "the export's SELECT, one backend": timed(export_sql, 0),
         "the export's SELECT, 1 parallel worker": timed(export_sql, 1),
         "the export's SELECT, 2 parallel workers": timed(export_sql, 2),
