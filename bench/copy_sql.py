@@ -17,14 +17,16 @@ def main() -> None:
     django.setup()
 
     from exports.conf import app_settings
-    from exports.copy import copy_plan, session_settings
+    from exports.postgres.session import session_settings
     from exports.registry import registry
-    from exports.sources import export_time_zone
+    from exports.runs import Surface, prepare
+    from exports.sources.copy import CopyPlan
 
-    export = registry.get("orders")
-    queryset = export.order(export.get_queryset())
-    columns = export.select_columns(None)
-    plan = copy_plan(queryset, columns, escape=export.escapes_formulas, tz=export_time_zone())
+    request = prepare(registry.get("orders"), surface=Surface.COMMAND)
+    columns = request.columns
+    plan = request.source()
+    if not isinstance(plan, CopyPlan):
+        raise SystemExit(f"the orders export does not take the COPY path: {plan}")
     match = re.fullmatch(r"COPY \((.*)\) TO STDOUT WITH \(FORMAT csv\)", plan.sql, flags=re.DOTALL)
     if match is None:  # pragma: no cover - copy_plan's statement has one shape
         raise SystemExit(f"unexpected COPY statement: {plan.sql[:200]}")

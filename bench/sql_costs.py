@@ -43,15 +43,22 @@ def main() -> None:
 
     from django.db import connection
 
-    from exports.copy import copy_plan, export_session
+    from exports.cells import export_time_zone
+    from exports.postgres.session import export_session
     from exports.registry import registry
-    from exports.sources import export_time_zone
+    from exports.runs import Surface, prepare
+    from exports.sources.copy import CopyPlan, copy_plan
 
-    export = registry.get("orders")
-    queryset = export.order(export.get_queryset())
-    columns = export.select_columns(None)
+    request = prepare(registry.get("orders"), surface=Surface.COMMAND)
+    queryset, columns = request.queryset, list(request.columns)
     tz = export_time_zone()
-    escape = export.escapes_formulas
+    escape = request.formula_escaping
+
+    def copy_sql(*args: Any, **kwargs: Any) -> str:
+        plan = copy_plan(*args, **kwargs)
+        if not isinstance(plan, CopyPlan):
+            raise SystemExit(f"not a COPY: {plan}")
+        return plan.sql
 
     def plain_copy(*paths: str) -> str:
         sql, params = queryset.values_list(*paths).query.sql_with_params()
@@ -74,7 +81,7 @@ def main() -> None:
 
         return run
 
-    export_sql = copy_plan(queryset, columns, escape=escape, tz=tz).sql
+    export_sql = copy_sql(queryset, columns, escape=escape, tz=tz)
     cases: dict[str, Callable[[], float]] = {
         "plain SELECT of the columns (the raw COPY view's)": timed(
             f"COPY ({RAW_SQL}) TO STDOUT WITH (FORMAT csv)", None, session=False
@@ -85,7 +92,7 @@ def main() -> None:
     }
     first, rest = columns[0], columns[1:]
     for column in rest:
-        formatted = copy_plan(queryset, [first, column], escape=escape, tz=tz).sql
+        formatted = copy_sql(queryset, [first, column], escape=escape, tz=tz)
         cases[f"{first.label} + {column.label}, raw"] = timed(plain_copy(first.path, column.path), 0)
         cases[f"{first.label} + {column.label}, formatted"] = timed(formatted, 0)
 

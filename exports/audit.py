@@ -1,23 +1,23 @@
-"""The audit record of each run: written before the first byte, finished in ``finally`` whatever the outcome."""
+"""The audit record of each run: written when the run starts, finished exactly once whatever the outcome.
+
+The record is also the user's concurrency slot while the run lasts (:mod:`exports.slots`). It never holds the exported
+data, only the filters, the selection and the column names.
+"""
 
 from __future__ import annotations
 
 import getpass
 import logging
-import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, models
 from django.utils import timezone
 
-from exports import limits
+from exports import slots
 from exports.conf import app_settings
 from exports.models import ExportRun
-
-if TYPE_CHECKING:
-    from exports.pipeline import ExportJob
 
 logger = logging.getLogger("exports")
 
@@ -25,51 +25,57 @@ logger = logging.getLogger("exports")
 MAX_SELECTION = 2000
 
 
-def start(job: ExportJob) -> ExportRun | None:
-    """Record the start of ``job``'s run, holding a slot of its user (see :mod:`exports.limits`).
+def start(
+    *,
+    export_name: str,
+    surface: ExportRun.Surface,
+    user: Any,
+    filters: dict[str, str],
+    selection: str,
+    columns: list[str],
+) -> ExportRun | None:
+    """Record the start of a run, holding a slot of its user.
 
     Returns ``None`` when no record is needed: ``EXPORTS_AUDIT`` is off and no concurrency limit applies. Raises
     :class:`~exports.exceptions.ExportBusy` when the user's slots are all taken.
     """
-    user = job.user if isinstance(job.user, models.Model) and job.user.is_authenticated else None
+    user = user if isinstance(user, models.Model) and getattr(user, "is_authenticated", False) else None
     limited = user is not None and app_settings.MAX_CONCURRENT_PER_USER is not None
     if not app_settings.AUDIT and not limited:
         return None
-    run = ExportRun(
-        export_name=job.export.name,
-        surface=job.surface,
+    record = ExportRun(
+        export_name=export_name,
+        surface=surface,
         user=user,
-        username=_username(user, job.surface),
-        filters=job.filters.as_strings(),
-        selection=job.selection,
-        columns=[column.key for column in job.columns],
-        host=limits.HOST,
-        pid=os.getpid(),
+        username=_username(user, surface),
+        filters=filters,
+        selection=selection,
+        columns=columns,
     )
-    limits.claim_slot(run)
-    return run
+    slots.claim_slot(record)
+    return record
 
 
-def finish(run: ExportRun, job: ExportJob, outcome: ExportRun.Outcome, error: str = "") -> None:
+def finish(record: ExportRun, *, outcome: ExportRun.Outcome, rows: int, size: int, error: str = "") -> None:
     """Close the record (and so free the slot); with ``EXPORTS_AUDIT`` off, delete it. Never raises."""
     now = timezone.now()
-    records = ExportRun.objects.filter(pk=run.pk)
+    records = ExportRun.objects.filter(pk=record.pk)
     try:
         if app_settings.AUDIT:
             records.update(
                 outcome=outcome,
-                rows_sent=job.rows_sent,
-                bytes_sent=job.bytes_sent,
+                rows_sent=rows,
+                bytes_sent=size,
                 finished_at=now,
-                duration=now - run.started_at,
+                duration=now - record.started_at,
                 error=error[:200],
             )
         else:
             records.delete()
     except DatabaseError:
         # The export's own failure may have broken the connection; the record stays "running" until its slot is
-        # found stale. Never let the bookkeeping hide the export's own outcome.
-        logger.exception("Could not finish the audit record %s of export %r", run.pk, run.export_name)
+        # found stale. The bookkeeping must never hide the export's own outcome.
+        logger.exception("Could not finish the audit record %s of export %r", record.pk, record.export_name)
 
 
 def describe_selection(queryset: models.QuerySet[Any]) -> str:
@@ -86,7 +92,7 @@ def describe_selection(queryset: models.QuerySet[Any]) -> str:
 def _username(user: Any, surface: str) -> str:
     if isinstance(user, AbstractBaseUser):
         return user.get_username()[:150]
-    if surface != "command":
+    if surface != ExportRun.Surface.COMMAND:
         return ""
     try:
         return getpass.getuser()[:150]  # a command run without --user: who ran it on this machine

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from exports.conf import app_settings
 from exports.declarations import DEFAULT_PERMISSION
+from exports.filters import COLUMNS_PARAMETER
 from exports.registry import registry
-from exports.views import COLUMNS_PARAMETER
+
+
+def _raw(setting: str) -> object:
+    """A setting as the project wrote it, of whatever type (the accessors promise the type this checks)."""
+    value: object = getattr(app_settings, setting)
+    return value
 
 
 def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
@@ -21,17 +28,12 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
             errors.append(
                 checks.Error(f"EXPORTS_{setting} must be a positive integer, not {value!r}.", id="exports.E001")
             )
-    if not isinstance(app_settings.FORMULA_ESCAPING, bool):
+    if not isinstance(escaping := _raw("FORMULA_ESCAPING"), bool):
         errors.append(
-            checks.Error(
-                f"EXPORTS_FORMULA_ESCAPING must be True or False, not {app_settings.FORMULA_ESCAPING!r}.",
-                id="exports.E002",
-            )
+            checks.Error(f"EXPORTS_FORMULA_ESCAPING must be True or False, not {escaping!r}.", id="exports.E002")
         )
-    if not isinstance(app_settings.AUDIT, bool):
-        errors.append(
-            checks.Error(f"EXPORTS_AUDIT must be True or False, not {app_settings.AUDIT!r}.", id="exports.E003")
-        )
+    if not isinstance(audit := _raw("AUDIT"), bool):
+        errors.append(checks.Error(f"EXPORTS_AUDIT must be True or False, not {audit!r}.", id="exports.E003"))
     for setting in ("MAX_ROWS", "MAX_CONCURRENT_PER_USER"):
         value = getattr(app_settings, setting)
         if value is not None and not _positive_int(value):
@@ -46,11 +48,9 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
                     f"EXPORTS_{setting} must be a positive number of seconds, not {value!r}.", id="exports.E005"
                 )
             )
-    if not isinstance(app_settings.COPY, bool):
-        errors.append(
-            checks.Error(f"EXPORTS_COPY must be True or False, not {app_settings.COPY!r}.", id="exports.E002")
-        )
-    workers = app_settings.COPY_PARALLEL_WORKERS
+    if not isinstance(copy := _raw("COPY"), bool):
+        errors.append(checks.Error(f"EXPORTS_COPY must be True or False, not {copy!r}.", id="exports.E002"))
+    workers = _raw("COPY_PARALLEL_WORKERS")
     # PostgreSQL refuses more than 1024 for max_parallel_workers_per_gather: an error here, not in every export.
     if workers is not None and not (type(workers) is int and 0 <= workers <= 1024):
         errors.append(
@@ -75,14 +75,6 @@ def check_exports(**kwargs: Any) -> list[checks.CheckMessage]:
         except ImproperlyConfigured as error:
             messages.append(checks.Error(f"Export {export.name!r}: {error}", obj=export, id="exports.E010"))
             continue
-        if export.max_rows is not None and not _positive_int(export.max_rows):
-            messages.append(
-                checks.Error(
-                    f"Export {export.name!r}: max_rows must be a positive integer or None, not {export.max_rows!r}.",
-                    obj=export,
-                    id="exports.E012",
-                )
-            )
         if COLUMNS_PARAMETER in filters:
             messages.append(
                 checks.Error(
@@ -91,6 +83,18 @@ def check_exports(**kwargs: Any) -> list[checks.CheckMessage]:
                     hint="Give the filter another name with Filter(path, name=...).",
                     obj=export,
                     id="exports.E011",
+                )
+            )
+        permission = export.required_permission
+        if isinstance(export.permission, str) and permission is not None and not _declared(permission):
+            messages.append(
+                checks.Error(
+                    f"Export {export.name!r} requires the permission {permission!r}, which no installed app "
+                    "declares: nobody but superusers could run it.",
+                    hint="Name a permission as 'app_label.codename', declared in a model's Meta.permissions or one "
+                    "of Django's default ones (add, change, delete, view).",
+                    obj=export,
+                    id="exports.E013",
                 )
             )
         if export.permission is DEFAULT_PERMISSION:
@@ -108,3 +112,19 @@ def check_exports(**kwargs: Any) -> list[checks.CheckMessage]:
                     )
                 )
     return messages
+
+
+def _declared(permission: str) -> bool:
+    """Whether ``"app_label.codename"`` names a permission an installed model declares, or Django makes for it."""
+    app_label, _, codename = permission.partition(".")
+    try:
+        app_config = apps.get_app_config(app_label)
+    except LookupError:
+        return False
+    for model in app_config.get_models():
+        opts = model._meta
+        if codename in {name for name, _ in opts.permissions}:
+            return True
+        if codename in {f"{action}_{opts.model_name}" for action in opts.default_permissions}:
+            return True
+    return False

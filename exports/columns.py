@@ -1,8 +1,7 @@
-"""A column of an export: which value it reads, the header it shows, and how its cells are written."""
+"""A column of an export: which value it reads and the header it shows."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -13,14 +12,11 @@ from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.text import capfirst
 
-from exports import encoding
+from exports.exceptions import InvalidColumns
 
 #: ``field``: a model field reached through forward foreign keys; ``annotation``: a name the queryset annotates;
 #: ``attribute``: a property or method of the model, which needs model instances instead of ``values_list`` rows.
 ColumnKind = Literal["field", "annotation", "attribute"]
-
-_TEXT_FIELDS = (models.CharField, models.TextField, models.GenericIPAddressField, models.FilePathField)
-_NUMBER_FIELDS = (models.IntegerField, models.FloatField, models.DecimalField, models.AutoField)
 
 
 @dataclass(frozen=True)
@@ -65,45 +61,6 @@ class ResolvedColumn:
     @property
     def path(self) -> str:
         return self.column.path
-
-    def batch_converter(self, *, escape: bool, tz: datetime.tzinfo | None) -> encoding.BatchConverter | None:
-        """What turns a column of fetched values into cells, chosen once per export (the ORM source's hot path);
-        ``None`` when the values are written as they come."""
-        column, field = self.column, self.field
-        render_value = encoding.value_renderer(escape=escape, tz=tz)
-        if column.format is not None:
-            hook = column.format
-            return encoding.batch_of(lambda value: render_value(hook(value)))
-        if field is None:
-            return encoding.batch_of(render_value)
-        if column.choice_labels and field.choices:
-            render_text = encoding.text_renderer(escape)
-            labels = {value: render_text(str(label)) for value, label in field.flatchoices}
-            return encoding.labels_renderer(labels, render_value)
-        return field_batch_converter(field, escape=escape, tz=tz)
-
-
-def field_batch_converter(
-    field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None
-) -> encoding.BatchConverter | None:
-    """The converter for a column of values of ``field``; a foreign key's are its target's."""
-    target = getattr(field, "target_field", None) if field.is_relation else None
-    if target is not None:
-        return field_batch_converter(target, escape=escape, tz=tz)
-    if isinstance(field, models.DateTimeField):
-        return encoding.datetimes_renderer(tz)
-    if isinstance(field, models.DateField | models.TimeField):
-        return encoding.render_isos
-    if isinstance(field, models.BooleanField):
-        return encoding.render_bools
-    if isinstance(field, _NUMBER_FIELDS):
-        return None
-    if isinstance(field, _TEXT_FIELDS):
-        return encoding.texts_renderer(True) if escape else None
-    if isinstance(field, models.JSONField):
-        render_text = encoding.text_renderer(escape)
-        return encoding.batch_of(lambda value: render_text(encoding.render_json(value)))
-    return encoding.batch_of(encoding.value_renderer(escape=escape, tz=tz))
 
 
 def resolve(
@@ -175,6 +132,17 @@ def _read_path(instance: models.Model, *, parts: list[str], call: bool) -> Any:
             return None
         value = getattr(value, part)
     return value() if call and callable(value) else value
+
+
+def parse_column_keys(values: list[str]) -> list[str]:
+    """The column keys given as comma-separated lists (``?columns=a,b``, ``--columns a,b``); an empty one is refused
+    (:class:`~exports.exceptions.InvalidColumns`), never skipped."""
+    keys = [key.strip() for value in values for key in value.split(",")]
+    if not keys or not all(keys):
+        raise InvalidColumns(
+            f"Empty column name in {','.join(values)!r}: give the keys of the columns to include, separated by commas."
+        )
+    return keys
 
 
 def default_columns(model: type[models.Model]) -> list[Column]:

@@ -14,12 +14,10 @@ class Settings:
 
     @property
     def CHUNK_SIZE(self) -> int:
-        """Rows fetched from the database per round trip (``QuerySet.iterator(chunk_size=...)``).
+        """Rows fetched from the database per round trip.
 
-        1000: a fetched batch of 5000 Python rows is about 3 MB, and a few are alive at once with the read-ahead. In
-        ``python -m bench`` (a fresh worker per request, a million orders), the worst growth of three runs was
-        +6.5-7.4 MB under gunicorn and +7.6-8.5 MB under uvicorn with 2000 (Django's own default), +2.9-3.6 and
-        +4.7-5.3 MB with 1000, at the same speed (5000 peaked at +16 MB).
+        A few fetched batches are alive at once (the one being written and those read ahead), so this bounds the
+        worker's memory; larger batches add memory without adding speed (see docs/performance.md).
         """
         return getattr(settings, "EXPORTS_CHUNK_SIZE", 1000)
 
@@ -66,11 +64,8 @@ class Settings:
     @property
     def COPY_PARALLEL_WORKERS(self) -> int | None:
         """PostgreSQL parallel workers a COPY export may ask for, to read and format its rows while its own backend
-        merges and sends them; 0 keeps it in one backend, ``None`` leaves the server's settings alone.
-
-        2: a million demo orders through gunicorn on 2 cores (``python -m bench --only COPY``) took 1.28 s in one
-        backend, 1.06 s with one worker, 0.95 s with two (the raw COPY view of the plain columns: 0.81 s).
-        """
+        merges and sends them; 0 keeps it in one backend, ``None`` leaves the server's settings alone (the measured
+        effect of each is in docs/performance.md)."""
         return getattr(settings, "EXPORTS_COPY_PARALLEL_WORKERS", 2)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -16,12 +16,9 @@ from django.utils.text import capfirst, slugify
 from exports import columns as columns_module
 from exports import filters as filters_module
 from exports.columns import Column, ResolvedColumn
-from exports.conf import app_settings
 from exports.exceptions import InvalidColumns
 from exports.filters import BoundFilter, Filter, FilterValues
-
-if TYPE_CHECKING:
-    from exports.pipeline import ExportJob
+from exports.options import UNSET, DefaultPermission, Unset, validate_options
 
 
 class User(Protocol):
@@ -36,39 +33,18 @@ class User(Protocol):
     def has_perm(self, perm: str, obj: Any = None) -> bool: ...
 
 
-class _DefaultPermission:
-    def __repr__(self) -> str:
-        return "DEFAULT_PERMISSION"
-
-
 #: The default ``permission``: ``"<app_label>.export_<model_name>"``, declared in the model's ``Meta.permissions``.
-DEFAULT_PERMISSION: Final = _DefaultPermission()
+DEFAULT_PERMISSION: Final = DefaultPermission()
 
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
-
-#: The options an export accepts, as keyword arguments or as class attributes of a subclass.
-OPTIONS: Final = (
-    "model",
-    "queryset",
-    "name",
-    "label",
-    "columns",
-    "filters",
-    "ordering",
-    "permission",
-    "filename",
-    "chunk_size",
-    "formula_escaping",
-    "max_rows",
-    "copy",
-)
 
 
 class Export:
     """One export, declared once and served by the download URL, the admin and the ``export`` command.
 
     Declare it with keyword arguments (``Export(Order, columns=[...])``) or as a subclass with class attributes, the
-    way a ``ModelAdmin`` is declared; register it with :func:`exports.register`. Only the source is required:
+    way a ``ModelAdmin`` is declared; register it with :func:`exports.register`. Only the source is required; every
+    option is keyword-only, and a wrong type or value raises ``ImproperlyConfigured`` naming it:
 
     * ``model`` or ``queryset`` (the first positional argument may be either): the rows; a queryset may annotate
       values for columns to show and limit the rows (``Order.objects.filter(test=False)``).
@@ -84,8 +60,8 @@ class Export:
     * ``formula_escaping``: defaults to ``EXPORTS_FORMULA_ESCAPING``.
     * ``max_rows``: the most rows a run may write (a larger one is refused before it starts); defaults to
       ``EXPORTS_MAX_ROWS``.
-    * ``copy``: ``False`` always reads rows through the ORM, never PostgreSQL's COPY (see :mod:`exports.copy` for
-      when COPY applies); defaults to ``EXPORTS_COPY``.
+    * ``copy``: ``False`` always reads rows through the ORM, never PostgreSQL's COPY (see :mod:`exports.sources.copy`
+      for when COPY applies); defaults to ``EXPORTS_COPY``.
     """
 
     model: ClassVar[type[models.Model] | None] = None
@@ -95,36 +71,67 @@ class Export:
     columns: Sequence[str | Column] | None = None
     filters: Sequence[str | Filter] = ()
     ordering: Sequence[str] | None = None
-    permission: str | None | _DefaultPermission = DEFAULT_PERMISSION
+    permission: str | None | DefaultPermission = DEFAULT_PERMISSION
     filename: str | Callable[[Export], str] = "{name}-{date:%Y%m%d}.csv"
     chunk_size: int | None = None
     formula_escaping: bool | None = None
     max_rows: int | None = None
     copy: bool | None = None
 
-    def __init__(self, source: type[models.Model] | models.QuerySet[Any] | None = None, /, **options: Any) -> None:
-        unknown = set(options) - set(OPTIONS)
-        if unknown:
-            raise TypeError(f"Export() got unknown options: {', '.join(sorted(unknown))}")
-        if isinstance(source, models.QuerySet):
-            options.setdefault("queryset", source)
-        elif source is not None:
-            options.setdefault("model", source)
-        for option, value in options.items():
-            setattr(self, option, value)
-        queryset = self.__dict__.get("queryset", type(self).queryset)
-        model = self.__dict__.get("model", type(self).model)
-        if queryset is not None:
-            model = queryset.model
-        if model is None:
+    def __init__(
+        self,
+        source: type[models.Model] | models.QuerySet[Any] | None = None,
+        /,
+        *,
+        model: type[models.Model] | None | Unset = UNSET,
+        queryset: models.QuerySet[Any] | None | Unset = UNSET,
+        name: str | Unset = UNSET,
+        label: str | Unset = UNSET,
+        columns: Sequence[str | Column] | None | Unset = UNSET,
+        filters: Sequence[str | Filter] | Unset = UNSET,
+        ordering: Sequence[str] | None | Unset = UNSET,
+        permission: str | None | DefaultPermission | Unset = UNSET,
+        filename: str | Callable[[Export], str] | Unset = UNSET,
+        chunk_size: int | None | Unset = UNSET,
+        formula_escaping: bool | None | Unset = UNSET,
+        max_rows: int | None | Unset = UNSET,
+        copy: bool | None | Unset = UNSET,
+    ) -> None:
+        if isinstance(source, models.QuerySet) and queryset is UNSET:
+            queryset = source
+        elif isinstance(source, type) and model is UNSET:
+            model = source
+        given = {
+            "model": model,
+            "queryset": queryset,
+            "name": name,
+            "label": label,
+            "columns": columns,
+            "filters": filters,
+            "ordering": ordering,
+            "permission": permission,
+            "filename": filename,
+            "chunk_size": chunk_size,
+            "formula_escaping": formula_escaping,
+            "max_rows": max_rows,
+            "copy": copy,
+        }
+        for option, value in given.items():
+            if value is not UNSET:
+                setattr(self, option, value)
+        rows = self.__dict__.get("queryset", type(self).queryset)
+        source_model = rows.model if rows is not None else self.__dict__.get("model", type(self).model)
+        if source_model is None:
             raise ImproperlyConfigured(f"{type(self).__name__} needs a model or a queryset.")
-        self.model_class: type[models.Model] = model
-        self.base_queryset: models.QuerySet[Any] | None = queryset
-        opts = model._meta
+        self.model_class: type[models.Model] = source_model
+        self.base_queryset: models.QuerySet[Any] | None = rows
+        opts = source_model._meta
         if not self.name:
             self.name = slugify(str(opts.verbose_name_plural)) or opts.model_name or "export"
         if not self.label:
-            self.label = capfirst(str(opts.verbose_name_plural))
+            # Lazy when the verbose name is: the label follows the language in force where it is shown.
+            self.label = capfirst(opts.verbose_name_plural)
+        validate_options(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} of {self.model_class._meta.label}>"
@@ -137,14 +144,11 @@ class Export:
             return self.base_queryset.all()
         return self.model_class._default_manager.all()
 
-    def order(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-        """``queryset`` in the export's order, ending on the primary key so the order is total."""
-        if self.ordering is not None:
-            return (
-                queryset.order_by(*self.ordering, "pk")
-                if "pk" not in self.ordering
-                else queryset.order_by(*self.ordering)
-            )
+    def order(self, queryset: models.QuerySet[Any], ordering: Sequence[Any] | None = None) -> models.QuerySet[Any]:
+        """``queryset`` in ``ordering`` (default: the export's), ending on the primary key so the order is total."""
+        ordering = self.ordering if ordering is None else ordering
+        if ordering is not None:
+            return queryset.order_by(*ordering) if "pk" in ordering else queryset.order_by(*ordering, "pk")
         if queryset.ordered:
             return queryset
         return queryset.order_by("pk")
@@ -170,17 +174,25 @@ class Export:
     def select_columns(self, keys: Sequence[str] | None = None) -> list[ResolvedColumn]:
         """The columns to write: all default ones, or the required ones plus the optional ones named in ``keys``.
 
-        Raises :class:`~exports.exceptions.InvalidColumns` for a name that is not a column of this export.
+        Naming a required column is allowed and changes nothing: it is always written (so a list naming only required
+        columns asks for none of the optional ones). Raises :class:`~exports.exceptions.InvalidColumns` for a name
+        that is not a column of this export, or a name given twice.
         """
         columns = self.resolved_columns
         if keys is None:
             return [c for c in columns if not c.column.optional or c.column.default]
         known = {c.key for c in columns}
+        problems = []
         unknown = [key for key in keys if key not in known]
         if unknown:
-            raise InvalidColumns(
+            problems.append(
                 f"Unknown column {', '.join(map(repr, unknown))}. Columns: {', '.join(c.key for c in columns)}."
             )
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            problems.append(f"Column {', '.join(map(repr, twice))} is named more than once; name each once.")
+        if problems:
+            raise InvalidColumns(problems)
         wanted = set(keys)
         return [c for c in columns if not c.column.optional or c.key in wanted]
 
@@ -202,7 +214,7 @@ class Export:
 
     @property
     def required_permission(self) -> str | None:
-        if isinstance(self.permission, _DefaultPermission):
+        if isinstance(self.permission, DefaultPermission):
             opts = self.model_class._meta
             return f"{opts.app_label}.export_{opts.model_name}"
         return self.permission
@@ -225,25 +237,6 @@ class Export:
             name = self.filename.format(name=self.name, date=now.date(), now=now)
         name = _UNSAFE_FILENAME.sub("_", name).strip(" .")
         return name or f"{slugify(self.name) or 'export'}.csv"
-
-    @property
-    def escapes_formulas(self) -> bool:
-        return app_settings.FORMULA_ESCAPING if self.formula_escaping is None else self.formula_escaping
-
-    @property
-    def uses_copy(self) -> bool:
-        """Whether the export may take the PostgreSQL COPY path (it still falls back when COPY would differ)."""
-        return app_settings.COPY if self.copy is None else self.copy
-
-    @property
-    def rows_per_fetch(self) -> int:
-        return self.chunk_size or app_settings.CHUNK_SIZE
-
-    def prepare(self, **kwargs: Any) -> ExportJob:
-        """Check a request for this export and return the job that streams it (see :func:`exports.pipeline.prepare`)."""
-        from exports.pipeline import prepare
-
-        return prepare(self, **kwargs)
 
 
 def _annotation_fields(queryset: models.QuerySet[Any]) -> dict[str, models.Field[Any, Any] | None]:

@@ -13,13 +13,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.core.exceptions import (
+    EmptyResultSet,
+    FieldDoesNotExist,
+    FullResultSet,
+    ImproperlyConfigured,
+    ValidationError,
+)
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.text import capfirst
 
 from exports.exceptions import InvalidFilters
 
+#: The query parameter that chooses optional columns; no filter may be called this.
+COLUMNS_PARAMETER = "columns"
 #: Lookups a filter may end with; the value of each is validated with the field's own form field.
 SCALAR_LOOKUPS = frozenset(
     {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
@@ -186,11 +194,23 @@ class FilterValues:
     values: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """``queryset`` filtered, its SQL made now (no query runs): a value that a lookup or the database adapter
+        refuses raises :class:`~exports.exceptions.InvalidFilters` before a response starts, not mid-download."""
         lookups = {}
         for key, value in self.values.items():
             bound = self.bound[key]
             lookups[f"{bound.field_path}{LOOKUP_SEP}{bound.lookup}"] = value
-        return queryset.filter(**lookups) if lookups else queryset
+        if not lookups:
+            return queryset
+        try:
+            rows = queryset.filter(**lookups)
+            rows.query.get_compiler(rows.db).as_sql()
+        except (EmptyResultSet, FullResultSet):
+            pass
+        except (ValueError, TypeError, OverflowError, ValidationError) as error:
+            reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            raise InvalidFilters(f"The filters cannot be applied: {reason}") from None
+        return rows
 
     def as_strings(self) -> dict[str, str]:
         """The values as they would be written back into a query string (for logs and the audit record)."""

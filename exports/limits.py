@@ -1,107 +1,27 @@
-"""Limits on runs: the most rows an export may write, and how many exports one user may run at once.
-
-The concurrency slot of a run is its own :class:`~exports.models.ExportRun` record, inserted with ``outcome=running``
-and a slot number under a unique constraint on (user, slot) for running records. Why the database and not the cache:
-the record is written anyway (it is the audit trail), the INSERT is atomic across every process and host that shares
-the database whatever ``CACHES`` says (a per-process ``LocMemCache``, the default, would silently allow one export
-per process), and the audit record and the slot can never disagree. A slot is freed when its run ends (completed,
-failed or aborted by the client: the run's ``finally``). A process that dies mid-run cannot free it; its slot is
-taken back when the same user next asks and the record is stale: its process is gone (same host, pid no longer
-alive) or it started more than ``EXPORTS_STALE_AFTER`` seconds ago.
-"""
+"""The row cap: the most rows an export may write, refused before a byte is sent."""
 
 from __future__ import annotations
 
-import datetime
-import os
-import socket
-from typing import Any, Final
+from typing import Any
 
-from django.db import IntegrityError, models, router, transaction
-from django.utils import timezone
+from django.db import models
 
 from exports.conf import app_settings
-from exports.declarations import Export
-from exports.exceptions import ExportBusy, TooManyRows
-from exports.models import ExportRun
-
-#: Where this process runs, stored on each record so that a later request can tell a dead process's runs.
-HOST: Final = socket.gethostname()[:255]
+from exports.exceptions import TooManyRows
 
 
-def row_limit(export: Export) -> int | None:
-    """The most rows ``export`` may write: its ``max_rows``, else ``EXPORTS_MAX_ROWS``; ``None``: no limit."""
-    return export.max_rows if export.max_rows is not None else app_settings.MAX_ROWS
+def row_limit(max_rows: int | None) -> int | None:
+    """The most rows an export whose ``max_rows`` is given may write (else ``EXPORTS_MAX_ROWS``); ``None``: none."""
+    return max_rows if max_rows is not None else app_settings.MAX_ROWS
 
 
-def check_row_count(export: Export, queryset: models.QuerySet[Any]) -> None:
-    """Refuse, before a byte is sent, an export that would write more rows than it may.
+def check_row_count(queryset: models.QuerySet[Any], *, limit: int | None, name: str) -> None:
+    """Refuse an export of ``queryset`` that would write more than ``limit`` rows.
 
     Counts at most ``limit + 1`` rows, so the check costs little even on a huge table.
     """
-    limit = row_limit(export)
-    if limit is None:
-        return
-    if queryset[: limit + 1].count() > limit:
+    if limit is not None and queryset[: limit + 1].count() > limit:
         raise TooManyRows(
-            f"The export {export.name!r} would write more than {limit:,} rows, its limit. "
+            f"The export {name!r} would write more than {limit:,} rows, its limit. "
             "Narrow it down with filters and try again."
         )
-
-
-def claim_slot(run: ExportRun) -> None:
-    """Insert the new ``run`` holding one of its user's slots; raise :class:`ExportBusy` when every slot is taken."""
-    limit = app_settings.MAX_CONCURRENT_PER_USER
-    using = router.db_for_write(ExportRun)
-    if limit is None or run.user_id is None:
-        run.slot = None
-        run.save(force_insert=True, using=using)
-        return
-    for attempt in range(2):
-        for slot in range(limit):
-            run.slot = slot
-            try:
-                with transaction.atomic(using=using):
-                    run.save(force_insert=True, using=using)
-            except IntegrityError:
-                run.pk = None
-                continue
-            return
-        # Every slot is held: free those whose process has died, then try once more.
-        if attempt == 0 and not release_stale_slots(run.user_id):
-            break
-    run.slot = None
-    raise ExportBusy(
-        f"You are already running {limit} export{'s' if limit != 1 else ''}, the most allowed at once. "
-        f"Try again when {'they have' if limit != 1 else 'it has'} finished.",
-        retry_after=app_settings.RETRY_AFTER,
-    )
-
-
-def release_stale_slots(user_id: Any) -> int:
-    """Mark as failed the running records of ``user_id`` whose process is gone or that are too old; how many."""
-    now = timezone.now()
-    oldest = now - datetime.timedelta(seconds=app_settings.STALE_AFTER)
-    running = ExportRun.objects.filter(user_id=user_id, outcome=ExportRun.Outcome.RUNNING)
-    stale = [
-        pk
-        for pk, started_at, host, pid in running.values_list("pk", "started_at", "host", "pid")
-        if started_at < oldest or (host == HOST and pid is not None and not _alive(pid))
-    ]
-    if not stale:
-        return 0
-    return running.filter(pk__in=stale).update(
-        outcome=ExportRun.Outcome.FAILED, error="Stale: its process ended or it ran too long", finished_at=now
-    )
-
-
-def _alive(pid: int) -> bool:
-    if os.name != "posix":  # pragma: no cover - os.kill(pid, 0) would end the process on Windows
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True

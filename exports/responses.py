@@ -6,22 +6,29 @@ from collections.abc import AsyncIterator, Generator, Iterator
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import content_disposition_header
-
-from exports.pipeline import ExportJob
 
 CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
-def csv_response(request: HttpRequest, job: ExportJob) -> StreamingHttpResponse:
-    """Stream ``job`` as an attachment; under ASGI through an async iterator, so nothing is buffered whole."""
-    chunks = job.stream()
-    content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=job.export.get_filename())
+def download_headers(response: HttpResponseBase, *, filename: str) -> None:
+    """The headers of a download, on a streamed response and on the answer to ``HEAD`` alike."""
+    response["Content-Type"] = CONTENT_TYPE
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
+
+
+def streaming_response(
+    request: HttpRequest, chunks: Generator[bytes, None, None], *, filename: str
+) -> StreamingHttpResponse:
+    """Stream ``chunks`` as an attachment; under ASGI through an async iterator, so nothing is buffered whole.
+
+    The response owns ``chunks`` from here: the server closes it when it is done with the response, or gives up.
+    """
+    response = StreamingHttpResponse(_async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks)
+    download_headers(response, filename=filename)
     return response
 
 

@@ -8,17 +8,20 @@ from django.core.exceptions import PermissionDenied, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
+from exports.columns import parse_column_keys
 from exports.exceptions import ExportBusy, ExportError, ExportNotFound
+from exports.filters import COLUMNS_PARAMETER
 from exports.registry import registry
-from exports.responses import csv_response
-
-#: Query parameters that are not filters.
-COLUMNS_PARAMETER = "columns"
+from exports.responses import download_headers, streaming_response
+from exports.runs import Surface, prepare
 
 
 @require_safe
 def download(request: HttpRequest, name: str) -> HttpResponse | StreamingHttpResponse:
-    """Stream the export called ``name``, filtered by the query string (``?status=paid&columns=email``)."""
+    """Stream the export called ``name``, filtered by the query string (``?status=paid&columns=customer_email``).
+
+    ``HEAD`` answers with the headers ``GET`` would send, after the same checks, without reading a row.
+    """
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     try:
@@ -30,28 +33,35 @@ def download(request: HttpRequest, name: str) -> HttpResponse | StreamingHttpRes
     try:
         filters = {key: values for key, values in request.GET.lists() if key != COLUMNS_PARAMETER}
     except TooManyFieldsSent:
-        return HttpResponseBadRequest(
-            f"Too many query parameters: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} are accepted.\n",
-            content_type="text/plain; charset=utf-8",
+        return _bad_request(
+            f"Too many query parameters: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} are accepted."
         )
-    columns = _columns(request)
     try:
-        job = export.prepare(surface="url", user=request.user, filters=filters, columns=columns)
+        columns = request.GET.getlist(COLUMNS_PARAMETER)
+        export_request = prepare(
+            export,
+            surface=Surface.URL,
+            user=request.user,
+            filters=filters,
+            columns=parse_column_keys(columns) if columns else None,
+        )
+        if request.method == "HEAD":
+            response = HttpResponse()
+            download_headers(response, filename=export_request.filename())
+            return response
+        with export_request.start() as run:
+            return streaming_response(request, run.stream(), filename=export_request.filename())
     except ExportBusy as error:
         response = HttpResponse(_reasons(error), status=429, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(error.retry_after)
         return response
     except ExportError as error:
-        return HttpResponseBadRequest(_reasons(error), content_type="text/plain; charset=utf-8")
-    return csv_response(request, job)
+        return _bad_request(_reasons(error))
+
+
+def _bad_request(reasons: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(reasons.rstrip("\n") + "\n", content_type="text/plain; charset=utf-8")
 
 
 def _reasons(error: ExportError) -> str:
     return "\n".join(error.messages) + "\n"
-
-
-def _columns(request: HttpRequest) -> list[str] | None:
-    values = request.GET.getlist(COLUMNS_PARAMETER)
-    if not values:
-        return None
-    return [key.strip() for value in values for key in value.split(",") if key.strip()]

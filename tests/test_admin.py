@@ -133,6 +133,12 @@ def picker_form(picker, **fields) -> dict[str, list[str]]:
     return {**data, **fields}
 
 
+def in_changelist_order(data: bytes) -> bytes:
+    """``data``'s rows in primary-key order, as the download URL writes them (the changelist lists newest first)."""
+    header, *rows = data.decode().splitlines(keepends=True)
+    return (header + "".join(reversed(rows))).encode()
+
+
 def references(data: bytes) -> list[str]:
     """The Reference column of an export's rows (whichever export wrote them)."""
     rows = read_csv(data)
@@ -239,7 +245,9 @@ def test_the_action_streams_the_selected_rows_at_once_without_optional_columns(e
     assert response["Content-Disposition"].startswith('attachment; filename="orders-plain-')
     rows = read_csv(body(response))
     assert rows[0] == ["Reference", "Status"]
-    assert [row[0] for row in rows[1:]] == [Order.objects.get(pk=pk).reference for pk in selected]
+    # In the changelist's order: without an ordering of its own, Django lists the newest first (-pk).
+    newest_first = sorted(selected, reverse=True)
+    assert [row[0] for row in rows[1:]] == [Order.objects.get(pk=pk).reference for pk in newest_first]
 
 
 def test_the_action_shows_the_column_picker_then_streams_the_same_bytes_as_the_url(exporter_client, shop):
@@ -264,7 +272,7 @@ def test_the_action_shows_the_column_picker_then_streams_the_same_bytes_as_the_u
     assert isinstance(download, StreamingHttpResponse)
     data = body(download)  # finished before the next export: one running export per user
     url_download = exporter_client.get("/exports/orders.csv", {"status": "paid", "customer__country": "SE"})
-    assert data == body(url_download)
+    assert in_changelist_order(data) == body(url_download)  # the same rows and cells, in the changelist's order
     assert download["Content-Disposition"] == url_download["Content-Disposition"]
     assert read_csv(data)[0] == HEADER
     assert len(read_csv(data)) == 31
@@ -300,7 +308,7 @@ def test_select_across_exports_everything_matching_filters_search_and_date(expor
         response = exporter_client.post(CHANGELIST + query, action(pks()[0], select_across=True))
         data = body(response)
 
-    expected = Order.objects.filter(status="paid", placed_at__year=2025).order_by("pk")
+    expected = Order.objects.filter(status="paid", placed_at__year=2025).order_by("-pk")
     assert references(data) == [order.reference for order in expected]
     assert len(expected) == 25
     # The rows are chosen by the changelist's query, not by a list of primary keys.
@@ -322,7 +330,7 @@ def test_select_across_with_optional_columns_carries_the_query_string_not_the_ro
 
     download = body(exporter_client.post(picker.context["form_url"], {CHOSEN_FIELD: "1"}))
     assert references(download) == list(
-        Order.objects.filter(customer_email="asa@example.se").order_by("pk").values_list("reference", flat=True)
+        Order.objects.filter(customer_email="asa@example.se").order_by("-pk").values_list("reference", flat=True)
     )
     assert read_csv(download)[0] == [label for label in HEADER if label != "Email"]
 
@@ -356,7 +364,19 @@ def test_export_all_shows_the_picker_with_the_count_then_streams(exporter_client
     download = exporter_client.post(picker.context["form_url"], {CHOSEN_FIELD: "1", "columns": ["customer_email"]})
     data = body(download)  # finished before the next export: one running export per user
     url_download = exporter_client.get("/exports/orders.csv", {"status": "paid", "customer__country": "JP"})
-    assert data == body(url_download)
+    assert in_changelist_order(data) == body(url_download)
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_exports_follow_the_changelists_sort(exporter_client, plain_export, shop, copy):
+    plain_export.copy = copy  # on PostgreSQL, the COPY path and the ORM path
+    by_total = body(exporter_client.get(EXPORT_ALL, {"o": "-4", "status": "paid"}))  # "total", descending
+    expected = Order.objects.filter(status="paid").order_by("-total_cents", "-pk")
+    assert references(by_total) == [order.reference for order in expected]
+    ticked = pks(status="shipped")[:5]
+    by_reference = body(exporter_client.post(CHANGELIST + "?o=1", action(*ticked)))  # "reference", ascending
+    expected = Order.objects.filter(pk__in=ticked).order_by("reference", "-pk")
+    assert references(by_reference) == [order.reference for order in expected]
 
 
 def test_export_all_with_a_bad_filter_is_a_message_on_the_changelist(exporter_client, shop):
@@ -377,7 +397,7 @@ def test_rows_come_from_the_admins_get_queryset(exporter_client, plain_export, o
 
     everything = exporter_client.get(EXPORT_ALL)
     assert references(body(everything)) == list(
-        Order.objects.filter(customer__country="SE").order_by("pk").values_list("reference", flat=True)
+        Order.objects.filter(customer__country="SE").order_by("-pk").values_list("reference", flat=True)
     )
     # Ticked rows the user cannot see (a crafted POST) are not exported either.
     crafted = exporter_client.post(CHANGELIST, action(*pks(customer__country="JP")[:3]))
@@ -425,3 +445,24 @@ def test_an_export_name_of_another_model_fails_the_check(temporary_export):
     errors = WrongAdmin(Order, admin.site).check()
     assert [error.id for error in errors] == ["exports.E020"]
     assert "does not export orders.Order" in errors[0].msg
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status__exact": "\x00"},
+        {"customer__country": "S\x00E"},
+        {"q": "\x00"},
+        {"placed_at__year": "99999999999999999999"},
+        {"id__exact": "abc"},
+        {"no_such_field": "1"},
+    ],
+)
+def test_bad_changelist_parameters_for_export_all_are_a_message_never_a_500(exporter_client, shop, query):
+    exporter_client.raise_request_exception = False
+    response = exporter_client.get(EXPORT_ALL, query)
+    if response.status_code == 200:  # a value this database takes as it is matches nothing, or everything
+        assert "exports/admin/columns.html" in [template.name for template in response.templates]
+        return
+    assert response.status_code == 302
+    assert messages_of(response) == ["The list's filters are not valid; nothing was exported."]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from model_bakery import baker
 
 from exports import Column, Export
+from exports.runs import prepare
 from tests.conftest import read_csv
 from tests.testapp.models import Parent, Sample
 
@@ -22,8 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def rows_of(export: Export, **kwargs) -> list[list[str]]:
-    job = export.prepare(surface="command", **kwargs)
-    return read_csv(b"".join(job.stream()))
+    job = prepare(export, surface="command", **kwargs)
+    return read_csv(b"".join(job.start().stream()))
 
 
 def test_header_uses_labels_and_verbose_names():

@@ -8,7 +8,9 @@ import pytest
 from model_bakery import baker
 
 from exports import Export
-from exports.encoding import FORMULA_TRIGGERS, CSVEncoder, escape_formula, unescape_formula
+from exports.cells import FORMULA_TRIGGERS, escape_formula, unescape_formula
+from exports.formats.csv import CSVEncoder
+from exports.runs import prepare
 from tests.conftest import read_csv
 from tests.testapp.models import Sample
 
@@ -28,12 +30,12 @@ def test_other_text_is_left_alone(text):
 def test_numbers_are_never_escaped_but_text_is(settings):
     baker.make(Sample, count=-500, text="-500")
     export = Export(Sample, columns=["count", "text"])
-    assert read_csv(b"".join(export.prepare(surface="url").stream()))[1] == ["-500", "'-500"]
+    assert read_csv(b"".join(prepare(export, surface="url").start().stream()))[1] == ["-500", "'-500"]
     settings.EXPORTS_FORMULA_ESCAPING = False
-    assert read_csv(b"".join(export.prepare(surface="url").stream()))[1] == ["-500", "-500"]
+    assert read_csv(b"".join(prepare(export, surface="url").start().stream()))[1] == ["-500", "-500"]
     export_without = Export(Sample, columns=["text"], name="no-escape", formula_escaping=False)
     settings.EXPORTS_FORMULA_ESCAPING = True
-    assert read_csv(b"".join(export_without.prepare(surface="url").stream()))[1] == ["-500"]
+    assert read_csv(b"".join(prepare(export_without, surface="url").start().stream()))[1] == ["-500"]
 
 
 @pytest.mark.django_db
@@ -41,7 +43,7 @@ def test_awkward_text_round_trips_through_csv_reader():
     awkward = ["comma, here", 'a "quoted" word', "line\nbreak", "crlf\r\nbreak", "Zoë Ångström 🎉", "  spaces  ", ""]
     for text in awkward:
         baker.make(Sample, text=text)
-    data = b"".join(Export(Sample, columns=["text"]).prepare(surface="url").stream())
+    data = b"".join(prepare(Export(Sample, columns=["text"]), surface="url").start().stream())
     assert [row[0] for row in read_csv(data)[1:]] == awkward
     assert b'"a ""quoted"" word"' in data  # RFC 4180: quotes doubled inside a quoted cell
     assert data.endswith(b"\n") and not data.endswith(b"\r\n")

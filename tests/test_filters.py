@@ -10,6 +10,7 @@ from model_bakery import baker
 
 from exports import Export, Filter
 from exports.exceptions import InvalidFilters
+from exports.runs import prepare
 from orders.models import Customer, Order
 from tests.conftest import read_csv
 
@@ -34,8 +35,8 @@ EXPORT = Export(
 
 def references(**filters: str | list[str]) -> list[str]:
     data = {key: value if isinstance(value, list) else [value] for key, value in filters.items()}
-    job = EXPORT.prepare(surface="url", filters=data)
-    return [row[0] for row in read_csv(b"".join(job.stream()))[1:]]
+    job = prepare(EXPORT, surface="url", filters=data)
+    return [row[0] for row in read_csv(b"".join(job.start().stream()))[1:]]
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from django.core import checks
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from exports import Export, limits
-from exports.checks import check_exports, check_settings
+from exports import Export, slots
+from exports.checks import check_settings
 from exports.models import ExportRun
+from exports.runs import prepare
 from orders.models import Order
 from tests.conftest import body, close_response
 
@@ -24,7 +25,7 @@ URL = "/exports/orders.csv"
 
 
 def running(user) -> ExportRun:
-    return ExportRun.objects.create(export_name="orders", surface="url", user=user, slot=0, host=limits.HOST)
+    return ExportRun.objects.create(export_name="orders", surface="url", user=user, slot=0, host=slots.HOST)
 
 
 def dead_pid() -> int:
@@ -67,10 +68,10 @@ def test_the_global_row_limit_applies_to_every_surface(client, exporter, make_or
 def test_rows_added_after_the_check_fail_the_stream_rather_than_truncate_it(exporter, make_orders, temporary_export):
     make_orders(5)
     export = temporary_export(Export(Order, name="capped", columns=["reference"], max_rows=5, chunk_size=2))
-    job = export.prepare(surface="url", user=exporter)
+    job = prepare(export, surface="url", user=exporter)
     make_orders(3)  # the same transaction here, so the stream sees them
     with pytest.raises(Exception, match="grew beyond its limit of 5 rows"):
-        b"".join(job.stream())
+        b"".join(job.start().stream())
     assert ExportRun.objects.get().outcome == ExportRun.Outcome.FAILED
 
 
@@ -106,13 +107,13 @@ def test_the_slot_is_freed_however_the_run_ends(client, exporter, make_orders, e
     elif ending == "aborted":
         close_response(response)
     else:
-        from exports import pipeline
+        from exports import runs
 
-        def broken(self, on_progress):
-            yield b"id\n"
+        def broken(*args, **kwargs):
+            yield b"id\n", 0
             raise OSError("disk on fire")
 
-        monkeypatch.setattr(pipeline.ExportJob, "_chunks", broken)
+        monkeypatch.setattr(runs, "export_chunks", broken)
         with pytest.raises(OSError):
             body(response)
     assert ExportRun.objects.get().outcome == ending
@@ -176,12 +177,14 @@ def test_the_command_user_must_exist_and_have_the_permission(django_user_model):
         call_command("export", "orders", "--user", "nobody", stdout=io.StringIO(), stderr=io.StringIO())
 
 
-def test_a_job_that_is_never_streamed_frees_its_slot_when_closed(exporter, make_orders):
+def test_a_run_that_is_never_streamed_frees_its_slot(exporter, make_orders):
     from orders.exports import orders
 
-    orders.prepare(surface="admin", user=exporter).close()
+    with prepare(orders, surface="admin", user=exporter).start():
+        pass
     assert ExportRun.objects.get().outcome == ExportRun.Outcome.ABORTED
-    orders.prepare(surface="admin", user=exporter).close()
+    with prepare(orders, surface="admin", user=exporter).start():
+        pass
 
 
 # Checks --------------------------------------------------------------------------------------------------------------
@@ -215,6 +218,30 @@ def test_parallel_workers_may_be_none_zero_or_more(settings, workers):
     assert check_settings() == []
 
 
-def test_a_bad_max_rows_is_a_system_check_error(temporary_export):
-    temporary_export(Export(Order, name="bad-limit", max_rows=-3, permission=None))
-    assert [error.id for error in check_exports() if error.obj.name == "bad-limit"] == ["exports.E012"]
+def test_a_failure_before_the_first_chunk_ends_the_run_and_frees_the_slot(
+    client, exporter, make_orders, temporary_export
+):
+    make_orders(2)
+
+    def broken_name(export):
+        raise RuntimeError("no name today")
+
+    temporary_export(Export(Order, name="unnamed", columns=["reference"], filename=broken_name, permission=None))
+    client.raise_request_exception = False
+    client.force_login(exporter)
+    assert client.get("/exports/unnamed.csv").status_code == 500  # a bug in the declaration, not the request
+    assert list(ExportRun.objects.values_list("outcome", "error")) == [("failed", "RuntimeError")]
+    assert client.get(URL).status_code == 200  # the user is not locked out
+
+
+def test_a_run_started_by_hand_is_ended_by_its_context_manager_whatever_happens(exporter, make_orders):
+    from orders.exports import orders
+
+    with pytest.raises(KeyError), prepare(orders, surface="command", user=exporter).start():
+        raise KeyError("anything")
+    with pytest.raises(KeyboardInterrupt), prepare(orders, surface="command", user=exporter).start():
+        raise KeyboardInterrupt
+    assert list(ExportRun.objects.order_by("pk").values_list("outcome", "error")) == [
+        ("failed", "KeyError"),
+        ("aborted", "KeyboardInterrupt"),
+    ]

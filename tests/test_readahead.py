@@ -6,7 +6,7 @@ from collections.abc import Generator
 
 import pytest
 
-from exports.readahead import read_ahead
+from exports.sources.readahead import read_ahead
 
 
 def numbers(count: int, closed: list[str], fail_at: int | None = None) -> Generator[int, None, None]:

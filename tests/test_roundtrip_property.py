@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exports import Export
-from exports.encoding import FORMULA_TRIGGERS, unescape_formula
+from exports.cells import FORMULA_TRIGGERS, unescape_formula
+from exports.runs import prepare
 from tests.conftest import POSTGRES, read_csv
 from tests.testapp.models import Sample
 
@@ -85,7 +86,7 @@ def test_every_value_round_trips(values):
     Sample.objects.all().delete()
     Sample.objects.bulk_create([Sample(**row) for row in values])
     export = Export(Sample, columns=COLUMNS, ordering=["pk"], name="roundtrip")
-    parsed = read_csv(b"".join(export.prepare(surface="command").stream()))
+    parsed = read_csv(b"".join(prepare(export, surface="command").start().stream()))
     assert len(parsed) == len(values) + 1
     for row, cells in zip(values, parsed[1:], strict=True):
         assert {column: parse(column, cell) for column, cell in zip(COLUMNS, cells, strict=True)} == row
@@ -93,7 +94,7 @@ def test_every_value_round_trips(values):
 
 @given(value=prefixed_text)
 def test_escaped_cells_never_start_a_formula(value):
-    from exports.encoding import escape_formula
+    from exports.cells import escape_formula
 
     escaped = escape_formula(value)
     assert escaped[:1] not in FORMULA_TRIGGERS - {"'"}

@@ -7,16 +7,15 @@ from django.db import connection
 from model_bakery import baker
 
 from exports import Export
-from exports.encoding import CSVEncoder
-from exports.pipeline import ExportJob
-from exports.sources import choose_source
+from exports.formats.csv import CSVEncoder
+from exports.runs import ExportRequest, prepare
 from tests.conftest import read_csv
 from tests.testapp.models import Sample
 
 
-def fallback_reason(job: ExportJob) -> str:
-    """Why ``job`` reads through the ORM (fails when it would take the COPY path)."""
-    reason = choose_source(job)
+def fallback_reason(request: ExportRequest) -> str:
+    """Why ``request`` reads through the ORM (fails when it would take the COPY path)."""
+    reason = request.source()
     assert isinstance(reason, str), reason
     return reason
 
@@ -25,9 +24,9 @@ def fallback_reason(job: ExportJob) -> str:
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="the SQLite fallback")
 def test_sqlite_reads_through_the_orm():
     baker.make(Sample, text="x", _quantity=3)
-    job = Export(Sample, columns=["id", "text"]).prepare(surface="url")
+    job = prepare(Export(Sample, columns=["id", "text"]), surface="url")
     assert "not PostgreSQL" in fallback_reason(job)
-    assert len(read_csv(b"".join(job.stream()))) == 4
+    assert len(read_csv(b"".join(job.start().stream()))) == 4
 
 
 def test_a_lone_carriage_return_is_quoted():

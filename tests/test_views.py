@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from exports import Column, Export
+from exports.models import ExportRun
 from orders.models import Order
 from tests.conftest import body, read_csv
 
@@ -171,3 +172,37 @@ def test_columns_with_labels_and_choices_match_the_declaration(client, exporter,
     temporary_export(Export(Order, name="tiny", columns=[Column("status", "État")]))
     client.force_login(exporter)
     assert read_csv(body(client.get("/exports/tiny.csv"))) == [["État"], ["Refunded"]]
+
+
+def test_head_answers_with_the_headers_of_get_without_running_the_export(client, exporter, make_orders):
+    make_orders(3)
+    client.force_login(exporter)
+    with CaptureQueriesContext(connection) as queries:
+        head = client.head(URL, {"status": "paid"})
+    assert head.status_code == 200
+    assert head.content == b""
+    get = client.get(URL, {"status": "paid"})
+    for header in ("Content-Type", "Content-Disposition", "Cache-Control", "X-Content-Type-Options"):
+        assert head[header] == get[header]
+    body(get)
+    # No run was recorded for HEAD, and no row was read: only the session, the user and the permission.
+    assert list(ExportRun.objects.values_list("outcome", flat=True)) == ["completed"]
+    assert not any('"orders_order"' in query["sql"] for query in queries.captured_queries)
+
+
+def test_head_makes_the_same_checks_as_get(client, exporter, django_user_model):
+    assert client.head(URL).status_code == 302  # anonymous: to the login page
+    client.force_login(django_user_model.objects.create_user("nobody", is_staff=True))
+    assert client.head(URL).status_code == 403
+    client.force_login(exporter)
+    assert client.head(URL, {"status": "lost"}).status_code == 400
+    assert client.head("/exports/nope.csv").status_code == 404
+
+
+def test_naming_a_required_column_is_allowed_and_changes_nothing(client, exporter, make_orders):
+    make_orders(1)
+    client.force_login(exporter)
+    required_only = read_csv(body(client.get(URL, {"columns": "reference"})))
+    assert required_only[0] == ["ID", "Reference", "Placed at", "Status", "Customer", "Country", "Total (cents)"]
+    with_email = read_csv(body(client.get(URL, {"columns": "reference,customer_email"})))
+    assert with_email[0] == [*required_only[0][:6], "Email", "Total (cents)"]

@@ -15,17 +15,17 @@ from django.utils import timezone
 from model_bakery import baker
 
 from exports import Column, Export
-from exports.copy import CopyPlan, _RowCounter, export_session
-from exports.pipeline import ExportJob
-from exports.sources import choose_source
+from exports.postgres.session import export_session
+from exports.runs import ExportRequest, prepare
+from exports.sources.copy import CopyPlan, RowCounter
 from orders.models import Customer, Order
 from tests.conftest import read_csv
 from tests.testapp.models import Parent, Sample
 
 
-def fallback_reason(job: ExportJob) -> str:
-    """Why ``job`` reads through the ORM (fails when it would take the COPY path)."""
-    reason = choose_source(job)
+def fallback_reason(request: ExportRequest) -> str:
+    """Why ``request`` reads through the ORM (fails when it would take the COPY path)."""
+    reason = request.source()
     assert isinstance(reason, str), reason
     return reason
 
@@ -96,20 +96,20 @@ def awkward_samples(db):
     Sample.objects.bulk_create(rows)
 
 
-def both_paths(export: Export, **prepare) -> tuple[bytes, bytes]:
+def both_paths(export: Export, **options) -> tuple[bytes, bytes]:
     """The export through COPY (asserting it is chosen) and through the ORM.
 
     The ORM path formats in SQL what COPY would (the same expressions); it is also run with every cell formatted in
     Python, which must give the same bytes again.
     """
     export.copy = True
-    job = export.prepare(surface="url", **prepare)
-    assert isinstance(choose_source(job), CopyPlan), choose_source(job)
-    copied = b"".join(job.stream())
+    job = prepare(export, surface="url", **options)
+    assert isinstance(job.source(), CopyPlan), job.source()
+    copied = b"".join(job.start().stream())
     export.copy = False
-    orm = b"".join(export.prepare(surface="url", **prepare).stream())
-    with mock.patch("exports.sources.sql_cells", return_value={}):
-        in_python = b"".join(export.prepare(surface="url", **prepare).stream())
+    orm = b"".join(prepare(export, surface="url", **options).start().stream())
+    with mock.patch("exports.pipeline.sql_cells", return_value={}):
+        in_python = b"".join(prepare(export, surface="url", **options).start().stream())
     assert in_python == orm, "the cells formatted in Python differ from those formatted by PostgreSQL"
     return copied, orm
 
@@ -157,29 +157,30 @@ def test_an_admin_selection_and_an_empty_result(make_orders):
     assert copied == orm
     assert len(read_csv(copied)) == 3
     export.copy = True
-    job = export.prepare(surface="url", queryset=Order.objects.none())
+    job = prepare(export, surface="url", queryset=Order.objects.none())
     assert "selects nothing" in fallback_reason(job)
-    assert b"".join(job.stream()) == b"Id,Reference,Status\n"
+    assert b"".join(job.start().stream()) == b"Id,Reference,Status\n"
 
 
 def test_rows_sent_counts_rows_not_line_feeds(awkward_samples):
-    job = Export(Sample, columns=["id", "text", "note"]).prepare(surface="url")
-    assert isinstance(choose_source(job), CopyPlan)
-    data = b"".join(job.stream())
-    assert job.rows_sent == len(AWKWARD_TEXT) == len(read_csv(data)) - 1
+    request = prepare(Export(Sample, columns=["id", "text", "note"]), surface="url")
+    assert isinstance(request.source(), CopyPlan)
+    run = request.start()
+    data = b"".join(run.stream())
+    assert run.rows_sent == len(AWKWARD_TEXT) == len(read_csv(data)) - 1
     assert data.count(b"\n") > len(AWKWARD_TEXT) + 1  # line feeds inside quoted cells
     body = data.split(b"\n", 1)[1]
     for cut in range(len(body) + 1):  # wherever a chunk ends, even inside a quoted cell or a doubled quote
-        counter = _RowCounter()
+        counter = RowCounter()
         assert counter.count(body[:cut]) + counter.count(body[cut:]) == len(AWKWARD_TEXT)
 
 
 def test_copy_runs_a_fixed_number_of_queries(make_orders, django_assert_max_num_queries):
     make_orders(300)
-    job = Export(Order, columns=["id", "reference", "status"]).prepare(surface="url", chunk_size=10)
-    assert isinstance(choose_source(job), CopyPlan)
+    job = prepare(Export(Order, columns=["id", "reference", "status"]), surface="url", chunk_size=10)
+    assert isinstance(job.source(), CopyPlan)
     with CaptureQueriesContext(connection) as queries:
-        data = b"".join(job.stream())
+        data = b"".join(job.start().stream())
     assert len(read_csv(data)) == 301
     statements = [query["sql"] for query in queries.captured_queries if "exports_exportrun" not in query["sql"]]
     assert sum(sql.startswith("COPY (") for sql in statements) == 1
@@ -190,7 +191,7 @@ def test_copy_runs_a_fixed_number_of_queries(make_orders, django_assert_max_num_
 def test_the_time_zone_set_for_copy_does_not_outlive_it(make_orders, settings):
     make_orders(2)
     with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
-        b"".join(Export(Order, columns=["id", "placed_at"]).prepare(surface="url").stream())
+        b"".join(prepare(Export(Order, columns=["id", "placed_at"]), surface="url").start().stream())
     with connection.cursor() as cursor:
         cursor.execute("SHOW TIME ZONE")
         assert cursor.fetchone()[0] == "UTC"
@@ -210,17 +211,17 @@ def test_the_time_zone_set_for_copy_does_not_outlive_it(make_orders, settings):
 )
 def test_what_copy_cannot_match_falls_back_to_the_orm(awkward_samples, columns, options, reason):
     export = Export(Sample, columns=columns, **options)
-    job = export.prepare(surface="url")
-    source = choose_source(job)
+    job = prepare(export, surface="url")
+    source = job.source()
     assert isinstance(source, str)
     assert reason in source
-    assert len(read_csv(b"".join(job.stream()))) == len(AWKWARD_TEXT) + 1
+    assert len(read_csv(b"".join(job.start().stream()))) == len(AWKWARD_TEXT) + 1
 
 
 def test_the_setting_turns_copy_off(awkward_samples, settings):
     settings.EXPORTS_COPY = False
-    assert "turned off" in fallback_reason(Export(Sample, columns=["id", "text"]).prepare(surface="url"))
-    assert isinstance(choose_source(Export(Sample, columns=["id", "text"], copy=True).prepare(surface="url")), CopyPlan)
+    assert "turned off" in fallback_reason(prepare(Export(Sample, columns=["id", "text"]), surface="url"))
+    assert isinstance(prepare(Export(Sample, columns=["id", "text"], copy=True), surface="url").source(), CopyPlan)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -228,9 +229,9 @@ def test_closing_the_stream_early_cancels_the_copy_and_leaves_the_connection_usa
     settings.EXPORTS_BUFFER_SIZE = 1024
     customer = Customer.objects.create(name="x", country="SE")
     baker.make(Order, customer=customer, _quantity=20_000, _bulk_create=True)
-    job = Export(Order, columns=["id", "reference", "customer_email"]).prepare(surface="url")
-    assert isinstance(choose_source(job), CopyPlan)
-    stream = job.stream()
+    job = prepare(Export(Order, columns=["id", "reference", "customer_email"]), surface="url")
+    assert isinstance(job.source(), CopyPlan)
+    stream = job.start().stream()
     next(stream)
     next(stream)
     stream.close()
@@ -275,7 +276,7 @@ def test_a_copy_formats_rows_in_parallel_workers_and_writes_the_same_bytes(
         columns=["id", "reference", "placed_at", "status", "customer__name", "customer_email", "total_cents"],
         ordering=["-placed_at"],
     )
-    plan = choose_source(export.prepare(surface="url"))
+    plan = prepare(export, surface="url").source()
     assert isinstance(plan, CopyPlan)
     assert "Gather Merge" in copy_select_plan(plan, parallel_workers=1)
     assert "Gather Merge" in copy_select_plan(plan, parallel_workers=2)
@@ -290,7 +291,7 @@ def test_a_copy_formats_rows_in_parallel_workers_and_writes_the_same_bytes(
 def test_a_small_filtered_copy_stays_in_one_backend(make_orders):
     make_orders(50)
     export = Export(Order, columns=["id", "reference", "placed_at"], filters=["status"])
-    plan = choose_source(export.prepare(surface="url", filters={"status": ["paid"]}))
+    plan = prepare(export, surface="url", filters={"status": ["paid"]}).source()
     assert isinstance(plan, CopyPlan)
     assert "Gather" not in copy_select_plan(plan, parallel_workers=1)
 
@@ -298,7 +299,7 @@ def test_a_small_filtered_copy_stays_in_one_backend(make_orders):
 def test_when_no_parallel_worker_is_free_the_backend_reads_the_rows_itself(make_orders, planner_sees_a_large_table):
     make_orders(3000)
     export = Export(Order, columns=["id", "reference", "placed_at", "status"])
-    plan = choose_source(export.prepare(surface="url"))
+    plan = prepare(export, surface="url").source()
     assert isinstance(plan, CopyPlan)
     assert "Gather Merge" in copy_select_plan(plan, parallel_workers=2)  # planned with workers, the leader not scanning
     with connection.cursor() as cursor:
@@ -310,3 +311,17 @@ def test_when_no_parallel_worker_is_free_the_backend_reads_the_rows_itself(make_
             cursor.execute("RESET max_parallel_workers")
     assert copied == orm
     assert len(read_csv(copied)) == 3001
+
+
+def test_without_linux_pipe_calls_copy_writes_the_same_bytes(awkward_samples, monkeypatch):
+    """macOS has no F_SETPIPE_SZ, Windows no os.readv: the pipe keeps its own size and is read with os.read."""
+    import fcntl
+    import os
+
+    export = Export(Sample, columns=["id", "text", "note"])
+    expected = b"".join(prepare(export, surface="url").start().stream())
+    monkeypatch.delattr(fcntl, "F_SETPIPE_SZ", raising=False)
+    monkeypatch.delattr(os, "readv")
+    request = prepare(export, surface="url")
+    assert isinstance(request.source(), CopyPlan)
+    assert b"".join(request.start().stream()) == expected

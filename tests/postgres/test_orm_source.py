@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from exports import Export
+from exports.runs import prepare
 from orders.models import Order
 from tests.conftest import read_csv
 
@@ -17,9 +18,9 @@ pytestmark = [
 ]
 
 
-def run(export: Export, **prepare) -> tuple[bytes, list[str]]:
+def run(export: Export, **options) -> tuple[bytes, list[str]]:
     with CaptureQueriesContext(connection) as queries:
-        data = b"".join(export.prepare(surface="url", **prepare).stream())
+        data = b"".join(prepare(export, surface="url", **options).start().stream())
     return data, [query["sql"] for query in queries.captured_queries]
 
 

@@ -11,6 +11,7 @@ from model_bakery import baker
 
 from exports import Export
 from exports.models import ExportRun
+from exports.runs import prepare
 from orders.models import Customer, Order
 from tests.conftest import read_csv
 
@@ -38,14 +39,14 @@ def test_the_export_reads_one_snapshot_while_another_connection_writes(other_con
     counts: list[int] = []
     read_only: list[str] = []
 
-    def on_progress(job):
-        counts.append(job.count())
+    def on_progress(run):
+        counts.append(run.request.count())
         with connection.cursor() as cursor:
             cursor.execute("SHOW transaction_read_only")
             read_only.append(cursor.fetchone()[0])
 
-    job = export.prepare(surface="command")
-    chunks = job.stream(on_progress=on_progress)
+    job = prepare(export, surface="command")
+    chunks = job.start().stream(on_progress=on_progress)
     data = [next(chunks)]
     assert len(read_csv(b"".join(data))) < 50  # the header and the first rows only
 
@@ -71,8 +72,8 @@ def test_the_export_reads_one_snapshot_while_another_connection_writes(other_con
 
 def test_an_abandoned_stream_leaves_no_transaction_open(make_orders):
     make_orders(50)
-    job = Export(Order, name="abandoned", columns=["id"], chunk_size=5).prepare(surface="url")
-    chunks = job.stream()
+    job = prepare(Export(Order, name="abandoned", columns=["id"], chunk_size=5), surface="url")
+    chunks = job.start().stream()
     next(chunks)
     assert connection.in_atomic_block
     chunks.close()

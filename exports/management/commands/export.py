@@ -12,9 +12,10 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from exports import Export, files
+from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
-from exports.pipeline import ExportJob
 from exports.registry import registry
+from exports.runs import Run, Surface, prepare
 
 #: The exit status of a command whose reader went away (as a shell reports a process killed by SIGPIPE).
 BROKEN_PIPE_STATUS = 141
@@ -85,23 +86,26 @@ class Command(BaseCommand):
         try:
             export = registry.get(name)
             user = _user(username, export) if username is not None else None
-            job = export.prepare(
-                surface="command",
+            request = prepare(
+                export,
+                surface=Surface.COMMAND,
                 user=user,
                 filters=_parse_filters(filters),
-                columns=[key.strip() for key in columns.split(",") if key.strip()] if columns is not None else None,
+                columns=parse_column_keys([columns]) if columns is not None else None,
                 chunk_size=chunk_size,
             )
+            run = request.start()
         except ExportError as error:
             raise CommandError(" ".join(error.messages)) from None
-        progress = Progress(self.stderr._out, job) if verbosity > 0 and self.stderr.isatty() else None
+        progress = Progress(self.stderr._out, run) if verbosity > 0 and self.stderr.isatty() else None
         on_progress = progress.update if progress is not None else None
         interrupted = False
         try:
-            if output == "-":
-                self._to_stdout(job, on_progress)
-            else:
-                files.write_atomically(output, job.stream(on_progress=on_progress))
+            with run:
+                if output == "-":
+                    self._to_stdout(run, on_progress)
+                else:
+                    files.write_atomically(output, run.stream(on_progress=on_progress))
         except KeyboardInterrupt:
             # Raise outside this block: the interrupt's traceback holds the database cursor's frames, which must be
             # released (and the cursor closed) while the connection is still open.
@@ -109,17 +113,16 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from None
         finally:
-            job.close()  # a stream that never started (the file could not be created) still ends the run
             if progress is not None:
                 progress.finish()
         if interrupted:
             raise CommandError("Interrupted; nothing was written.", returncode=130)
         if verbosity > 1:
-            self.stderr.write(f"Wrote {job.rows_sent:,} rows ({job.bytes_sent:,} bytes).")
+            self.stderr.write(f"Wrote {run.rows_sent:,} rows ({run.bytes_sent:,} bytes).")
 
-    def _to_stdout(self, job: ExportJob, on_progress: Any) -> None:
+    def _to_stdout(self, run: Run, on_progress: Any) -> None:
         target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
-        chunks = job.stream(on_progress=on_progress)
+        chunks = run.stream(on_progress=on_progress)
         try:
             for chunk in chunks:
                 if target is not None:
@@ -164,26 +167,26 @@ def _parse_filters(items: list[str]) -> dict[str, list[str]]:
 class Progress:
     """A one-line progress report on a terminal: rows done of the total, and the rate."""
 
-    def __init__(self, stream: Any, job: ExportJob) -> None:
+    def __init__(self, stream: Any, run: Run) -> None:
         self.stream = stream
-        self.job = job
+        self.run = run
         #: Counted in the first update, which comes before the first row inside the run's snapshot, so that it agrees
         #: with the rows written (and runs before a COPY takes the connection).
         self.total: int | None = None
         self.started = time.monotonic()
         self.last = 0.0
 
-    def update(self, job: ExportJob) -> None:
+    def update(self, run: Run) -> None:
         if self.total is None:
-            self.total = job.count()
+            self.total = run.request.count()
         now = time.monotonic()
         if now - self.last < 0.2:
             return
         self.last = now
-        self._write(job.rows_sent, now)
+        self._write(run.rows_sent, now)
 
     def finish(self) -> None:
-        self._write(self.job.rows_sent, time.monotonic())
+        self._write(self.run.rows_sent, time.monotonic())
         self.stream.write("\n")
         self.stream.flush()
 

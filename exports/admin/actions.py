@@ -1,4 +1,4 @@
-"""The admin integration: "Export selected … as CSV", "Export all matching" and the column picker.
+"""The admin actions: "Export selected … as CSV", "Export all matching" and the column picker.
 
 Add :class:`ExportActionMixin` to a ``ModelAdmin`` whose model has a registered export. Rows always come from the
 changelist (``ModelAdmin.get_queryset(request)``, list filters, search, date hierarchy), limited to the export's own
@@ -16,8 +16,8 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.db import models
+from django.core.exceptions import FieldError, ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import DataError, models
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -25,21 +25,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from exports.audit_admin import ExportRunAdmin
+from exports.admin.picker import CHOSEN_FIELD, COLUMNS_FIELD, changelist_ordering, picker_context
 from exports.declarations import Export
 from exports.exceptions import ExportError, ExportNotFound
-from exports.models import ExportRun
 from exports.registry import registry
-from exports.responses import csv_response
+from exports.responses import streaming_response
+from exports.runs import Surface, prepare
 
 if TYPE_CHECKING:
     _Base = admin.ModelAdmin[Any]
 else:
     _Base = object
 
-#: The picker's checkboxes, and the field that marks its form as submitted.
-COLUMNS_FIELD = "columns"
-CHOSEN_FIELD = "exports_columns_chosen"
 #: Changelist parameters that do not choose rows: "export all matching" leaves them behind.
 _NOT_FILTERS = (PAGE_VAR, ORDER_VAR, ALL_VAR, ERROR_FLAG)
 
@@ -127,8 +124,9 @@ class ExportActionMixin(_Base):
             self.message_user(request, _("You do not have permission to export these rows."), messages.ERROR)
             return HttpResponseRedirect(self._changelist_url(request))
         try:
+            # Building the changelist counts its rows: any parameter the database refuses fails here, not mid-file.
             changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
+        except (IncorrectLookupParameters, FieldError, ValidationError, ValueError, OverflowError, DataError):
             self.message_user(request, _("The list's filters are not valid; nothing was exported."), messages.ERROR)
             return HttpResponseRedirect(self._changelist_url())
         if request.method == "GET" and self._has_optional_columns():
@@ -169,42 +167,38 @@ class ExportActionMixin(_Base):
         self, request: HttpRequest, queryset: models.QuerySet[Any], columns: list[str] | None
     ) -> HttpResponseBase:
         export = self.get_export()
-        # The export's own rows (its queryset may annotate values or leave rows out), limited to the changelist's.
-        # Its order, not the changelist's: the same rows give the same bytes as the download URL.
+        # The export's own rows (its queryset may annotate values or leave rows out), limited to the changelist's,
+        # in the changelist's order (the user sorted it; Django makes it total with the primary key).
         rows = export.get_queryset().filter(pk__in=queryset.order_by().values("pk"))
         try:
-            job = export.prepare(surface="admin", user=request.user, queryset=rows, columns=columns)
+            export_request = prepare(
+                export,
+                surface=Surface.ADMIN,
+                user=request.user,
+                queryset=rows,
+                columns=columns,
+                ordering=changelist_ordering(rows, queryset),
+            )
+            with export_request.start() as run:
+                return streaming_response(request, run.stream(), filename=export_request.filename())
         except ExportError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(self._changelist_url(request))
-        return csv_response(request, job)
 
     def _column_picker(
         self, request: HttpRequest, form_url: str, count: int, *, hidden: list[tuple[str, str]]
     ) -> TemplateResponse:
-        export = self.get_export()
-        opts = self.opts
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Export %(name)s as CSV") % {"name": opts.verbose_name_plural},
-            "subtitle": None,
-            "opts": opts,
-            "export": export,
-            "count": count,
-            "columns": [
-                {
-                    "key": column.key,
-                    "label": column.label,
-                    "optional": column.column.optional,
-                    "checked": not column.column.optional or column.column.default,
-                }
-                for column in export.resolved_columns
-            ],
-            "columns_field": COLUMNS_FIELD,
-            "chosen_field": CHOSEN_FIELD,
-            "form_url": form_url,
-            "hidden_fields": hidden,
-            "changelist_url": self._changelist_url(request),
+            **picker_context(
+                self.get_export(),
+                count=count,
+                form_url=form_url,
+                hidden=hidden,
+                changelist_url=self._changelist_url(request),
+            ),
+            "title": _("Export %(name)s as CSV") % {"name": self.opts.verbose_name_plural},
+            "opts": self.opts,
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.export_columns_template, context)
@@ -238,7 +232,3 @@ class ExportActionMixin(_Base):
         for name in _NOT_FILTERS:
             params.pop(name, None)
         return params.urlencode()
-
-
-# The audit trail of export runs, read-only (exports/audit_admin.py).
-admin.site.register(ExportRun, ExportRunAdmin)

@@ -1,0 +1,239 @@
+"""One run of an export, whatever surface asked for it: the checks, then the stream, with one owner of the run.
+
+A surface (the URL, the admin, the command) turns its input into :func:`prepare`, which checks it and returns an
+:class:`ExportRequest` without writing anything. :meth:`ExportRequest.start` claims the user's slot, writes the audit
+record and returns the :class:`Run`, which is ended exactly once: by its stream when it ends, fails or is closed, or
+by its context manager when anything fails before the stream is handed over (or none is)::
+
+    with request.start() as run:
+        return streaming_response(request, run.stream(), filename=request.filename())
+
+Nothing below this module knows which surface called it: sources, cells and formats get plain values.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from django.db import connections, models, router
+
+from exports import audit, limits
+from exports.cells import export_time_zone
+from exports.columns import ResolvedColumn
+from exports.conf import app_settings
+from exports.declarations import Export, User
+from exports.exceptions import ExportError, TooManyRows
+from exports.filters import FilterValues
+from exports.models import ExportRun
+from exports.pipeline import ClosingStream, choose_source, export_chunks
+from exports.postgres.session import read_snapshot
+from exports.sources.copy import CopyPlan
+
+logger = logging.getLogger("exports")
+
+Surface = ExportRun.Surface
+Outcome = ExportRun.Outcome
+ProgressHook = Callable[["Run"], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportRequest:
+    """A checked request for an export: the final rows and columns, and the export's options resolved."""
+
+    export: Export
+    queryset: models.QuerySet[Any]
+    columns: tuple[ResolvedColumn, ...]
+    filters: FilterValues
+    surface: Surface
+    user: User | None
+    chunk_size: int
+    formula_escaping: bool
+    copy: bool
+    #: For the audit record: the rows a surface chose itself (the admin's changelist), as an SQL condition.
+    selection: str = ""
+
+    @property
+    def header(self) -> list[str]:
+        return [str(column.label) for column in self.columns]
+
+    def count(self) -> int:
+        """How many rows the export will write (one ``COUNT`` query)."""
+        return self.queryset.count()
+
+    def filename(self) -> str:
+        return self.export.get_filename()
+
+    def source(self) -> CopyPlan | str:
+        """The COPY plan for this request, or why its rows are read through the ORM instead."""
+        return choose_source(
+            self.queryset, self.columns, copy=self.copy, escape=self.formula_escaping, tz=export_time_zone()
+        )
+
+    def start(self) -> Run:
+        """Claim the user's slot and record the start; raises :class:`~exports.exceptions.ExportBusy`."""
+        record = audit.start(
+            export_name=self.export.name,
+            surface=self.surface,
+            user=self.user,
+            filters=self.filters.as_strings(),
+            selection=self.selection,
+            columns=[column.key for column in self.columns],
+        )
+        return Run(self, record)
+
+
+def prepare(
+    export: Export,
+    *,
+    surface: Surface | str,
+    user: User | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    columns: Sequence[str] | None = None,
+    queryset: models.QuerySet[Any] | None = None,
+    ordering: Sequence[Any] | None = None,
+    chunk_size: int | None = None,
+) -> ExportRequest:
+    """Check a request for ``export``; raises :class:`~exports.exceptions.ExportError` with the reasons.
+
+    ``filters`` are caller-given values (parameter -> values) checked against the export's allowed filters;
+    ``columns`` names the optional columns wanted (``None``: the defaults); ``queryset`` replaces the export's own
+    rows (the admin passes its changelist's), and ``ordering`` the export's order (the admin passes the changelist's).
+    Permission is the surface's to check, before it calls this.
+    """
+    if chunk_size is not None and chunk_size < 1:
+        raise ExportError(f"The chunk size must be a positive number, not {chunk_size}.")
+    filter_values = export.parse_filters(filters or {})
+    selected = export.select_columns(columns)
+    rows = export.order(filter_values.apply(export.get_queryset() if queryset is None else queryset), ordering)
+    limits.check_row_count(rows, limit=limits.row_limit(export.max_rows), name=export.name)
+    return ExportRequest(
+        export=export,
+        queryset=rows,
+        columns=tuple(selected),
+        filters=filter_values,
+        surface=Surface(surface),
+        user=user,
+        chunk_size=chunk_size or export.chunk_size or app_settings.CHUNK_SIZE,
+        formula_escaping=app_settings.FORMULA_ESCAPING if export.formula_escaping is None else export.formula_escaping,
+        copy=app_settings.COPY if export.copy is None else export.copy,
+        selection="" if queryset is None else audit.describe_selection(queryset),
+    )
+
+
+class Run:
+    """A started run: its audit record and slot, held until :meth:`end`, which happens exactly once."""
+
+    def __init__(self, request: ExportRequest, record: ExportRun | None) -> None:
+        self.request = request
+        self.record = record
+        #: Rows and bytes streamed so far (read them for progress, logs and the audit record).
+        self.rows_sent = 0
+        self.bytes_sent = 0
+        self.ended = False
+        self._streaming = False
+        #: While a ``with`` block holds the run, the stream's ending waits for the block's (a file is renamed there).
+        self._held = False
+        self._pending: tuple[Outcome, str] | None = None
+
+    def __enter__(self) -> Run:
+        self._held = True
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._held = False
+        if error is not None:
+            self.end(_outcome_of(error), type(error).__name__)
+        elif self._pending is not None:
+            self.end(*self._pending)
+        elif not self._streaming:  # started, then left without a stream to end it
+            self.end(Outcome.ABORTED)
+
+    def end(self, outcome: Outcome, error: str = "") -> None:
+        """Finish the audit record and free the slot, unless the run has ended already."""
+        if self.ended:
+            return
+        self.ended = True
+        if self.record is not None:
+            audit.finish(self.record, outcome=outcome, rows=self.rows_sent, size=self.bytes_sent, error=error)
+
+    def stream_ended(self, outcome: Outcome, error: str = "") -> None:
+        """The stream's ending: the run's, unless a ``with`` block holds the run (its exit ends it then)."""
+        if self._held:
+            self._pending = self._pending or (outcome, error)
+        else:
+            self.end(outcome, error)
+
+    def stream(self, *, on_progress: ProgressHook | None = None) -> Generator[bytes, None, None]:
+        """The file as chunks of about ``EXPORTS_BUFFER_SIZE`` bytes, header first. Stream it once.
+
+        ``on_progress`` is called with the run once before the first row, inside the run's snapshot (the moment for
+        a ``count()``), then after each batch of rows. Closing the stream, even before its first chunk, ends the run.
+        """
+        self._streaming = True
+        return ClosingStream(self._stream(on_progress), on_close=lambda: self.stream_ended(Outcome.ABORTED))
+
+    def _stream(self, on_progress: ProgressHook | None) -> Generator[bytes, None, None]:
+        request = self.request
+        limit = limits.row_limit(request.export.max_rows)
+        outcome, error = Outcome.FAILED, ""
+        try:
+            with read_snapshot(request.queryset.db):
+                if on_progress is not None:
+                    on_progress(self)
+                chunks = export_chunks(
+                    request.queryset,
+                    request.columns,
+                    header=request.header,
+                    source=request.source(),
+                    chunk_size=request.chunk_size,
+                    escape=request.formula_escaping,
+                    tz=export_time_zone(),
+                )
+                try:
+                    for chunk, rows in chunks:
+                        self.rows_sent += rows
+                        if on_progress is not None:
+                            on_progress(self)
+                        if limit is not None and self.rows_sent > limit:
+                            # Rows were added since the count that let the export start: fail rather than truncate.
+                            raise TooManyRows(
+                                f"The export {request.export.name!r} grew beyond its limit of {limit:,} rows."
+                            )
+                        self.bytes_sent += len(chunk)
+                        yield chunk
+                finally:
+                    # The cursor closes inside the snapshot's transaction, before it ends.
+                    chunks.close()
+            outcome = Outcome.COMPLETED
+        except BaseException as exception:
+            outcome, error = _outcome_of(exception), type(exception).__name__
+            name, rows, user, surface = request.export.name, self.rows_sent, request.user, request.surface
+            if outcome == Outcome.ABORTED:
+                logger.info("Export %r stopped by the client after %d rows (user %s, %s)", name, rows, user, surface)
+            else:
+                logger.exception("Export %r failed after %d rows (user %s, %s)", name, rows, user, surface)
+            raise
+        finally:
+            self.stream_ended(outcome, "" if outcome == Outcome.ABORTED else error)
+            if outcome == Outcome.FAILED:
+                _drop_connections({request.queryset.db, router.db_for_write(ExportRun)})
+
+
+def _outcome_of(error: BaseException) -> Outcome:
+    # The client went away (the stream was closed), or the command's user pressed Ctrl-C or sent SIGTERM.
+    return Outcome.ABORTED if isinstance(error, GeneratorExit | KeyboardInterrupt) else Outcome.FAILED
+
+
+def _drop_connections(aliases: set[str]) -> None:
+    """Close this thread's connections after a failed stream (unless a caller's transaction holds them): Django's ASGI
+    handler neither closes a streaming response that raised nor sends ``request_finished``, so they would stay open."""
+    for alias in aliases:
+        connection = connections[alias]
+        if not connection.in_atomic_block:
+            connection.close()
