@@ -29,6 +29,9 @@ LAYERS: list[set[str]] = [
         "exports.admin.actions",
         "exports.admin.runs",
         "exports.management.commands.export",
+        "exports.management.commands.exports_cleanup",
+        "exports.management.progress",
+        "exports.management.interrupts",
     },
 ]
 

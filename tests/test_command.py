@@ -6,10 +6,8 @@ import gzip
 import io
 import os
 import pty
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -173,26 +171,3 @@ def test_errors_exit_non_zero_with_one_line_on_stderr():
     assert result.stdout == b""
     lines = result.stderr.decode().strip().splitlines()
     assert lines == ["CommandError: Filter 'status': Select a valid choice. lost is not one of the available choices."]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_ctrl_c_leaves_no_file(tmp_path, make_orders):
-    make_orders(30_000)
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "project.settings"}
-    target = tmp_path / "orders.csv"
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "export", "orders", "--chunk-size", "10", "-o", str(target)],
-        env=env,
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while not any(path.name.endswith(".part") and path.stat().st_size for path in tmp_path.iterdir()):
-        assert process.poll() is None, "the export ended before it could be interrupted"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert stderr.decode().strip().splitlines() == ["CommandError: Interrupted; nothing was written."]
-    assert list(tmp_path.iterdir()) == []

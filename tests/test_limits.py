@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 import subprocess
 import sys
 
@@ -144,12 +145,41 @@ def test_a_slot_whose_process_died_is_taken_back(client, exporter, make_orders):
     assert client.get(URL).status_code == 200
     held.refresh_from_db()
     assert held.outcome == ExportRun.Outcome.FAILED
-    assert held.error.startswith("Stale")
+    assert held.error == "lost: its process ended"
+
+
+def test_any_run_that_starts_marks_every_lost_run_failed(client, exporter, django_user_model, make_orders):
+    # Not only the user whose slot it holds: a run whose process is gone shows as failed, not running forever.
+    make_orders(1)
+    other = django_user_model.objects.create_user("other")
+    lost = [running(exporter), running(other), running(None)]
+    for record in lost:
+        record.pid = dead_pid()
+        record.save()
+    alive = running(None)
+    alive.pid = os.getpid()
+    alive.save()
+    call_command("export", "orders", stdout=io.StringIO(), stderr=io.StringIO())  # no user
+    outcomes = dict(ExportRun.objects.values_list("pk", "error"))
+    assert [outcomes[record.pk] for record in lost] == ["lost: its process ended"] * 3
+    assert ExportRun.objects.get(pk=alive.pk).outcome == ExportRun.Outcome.RUNNING
+
+
+def test_a_run_older_than_stale_after_is_marked_lost_on_any_host(make_orders, settings):
+    make_orders(1)
+    settings.EXPORTS_STALE_AFTER = 60
+    old = ExportRun.objects.create(export_name="orders", surface="url", host="elsewhere", pid=1)
+    ExportRun.objects.filter(pk=old.pk).update(started_at=timezone.now() - datetime.timedelta(seconds=61))
+    recent = ExportRun.objects.create(export_name="orders", surface="url", host="elsewhere", pid=1)
+    out = io.StringIO()
+    call_command("exports_cleanup", stdout=out)
+    assert out.getvalue() == "Marked 1 lost run as failed.\n"
+    old.refresh_from_db()
+    assert (old.outcome, old.error) == ("failed", "lost: still running after EXPORTS_STALE_AFTER")
+    assert ExportRun.objects.get(pk=recent.pk).outcome == "running"
 
 
 def test_a_slot_held_too_long_is_taken_back_and_a_live_one_is_not(client, exporter, make_orders, settings):
-    import os
-
     make_orders(1)
     client.force_login(exporter)
     held = running(exporter)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
-import time
 from typing import Any, BinaryIO
 
 from django.contrib.auth import get_user_model
@@ -14,11 +14,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from exports import Export, files
 from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
+from exports.management.interrupts import Terminated, terminate_as_interrupt
+from exports.management.progress import Progress
 from exports.registry import registry
 from exports.runs import Run, Surface, prepare
 
 #: The exit status of a command whose reader went away (as a shell reports a process killed by SIGPIPE).
 BROKEN_PIPE_STATUS = 141
+#: The exit status of a command ended by SIGTERM (as a shell reports a process killed by it).
+TERMINATED_STATUS = 128 + signal.SIGTERM
 
 
 class Command(BaseCommand):
@@ -83,6 +87,41 @@ class Command(BaseCommand):
             return
         if not name:
             raise CommandError("Name an export (see --list).")
+        # SIGTERM (``kill``, a container or service stopping) ends the run as Ctrl-C does: aborted, no file.
+        with terminate_as_interrupt():
+            try:
+                run = self._export(
+                    name,
+                    output=output,
+                    filters=filters,
+                    columns=columns,
+                    chunk_size=chunk_size,
+                    username=username,
+                    verbosity=verbosity,
+                )
+                interrupted: type[KeyboardInterrupt] | None = None
+            except KeyboardInterrupt as error:
+                # Raised outside this block: the interrupt's traceback holds the database cursor's frames, which must
+                # be released (and the cursor closed) while the connection is still open.
+                interrupted = type(error)
+        if interrupted is Terminated:
+            raise CommandError("Terminated; nothing was written.", returncode=TERMINATED_STATUS)
+        if interrupted is not None:
+            raise CommandError("Interrupted; nothing was written.", returncode=130)
+        if verbosity > 1:
+            self.stderr.write(f"Wrote {run.rows_sent:,} rows ({run.bytes_sent:,} bytes).")
+
+    def _export(
+        self,
+        name: str,
+        *,
+        output: str,
+        filters: list[str],
+        columns: str | None,
+        chunk_size: int | None,
+        username: str | None,
+        verbosity: int,
+    ) -> Run:
         try:
             export = registry.get(name)
             user = _user(username, export) if username is not None else None
@@ -99,26 +138,18 @@ class Command(BaseCommand):
             raise CommandError(" ".join(error.messages)) from None
         progress = Progress(self.stderr._out, run) if verbosity > 0 and self.stderr.isatty() else None
         on_progress = progress.update if progress is not None else None
-        interrupted = False
         try:
             with run:
                 if output == "-":
                     self._to_stdout(run, on_progress)
                 else:
                     files.write_atomically(output, run.stream(on_progress=on_progress))
-        except KeyboardInterrupt:
-            # Raise outside this block: the interrupt's traceback holds the database cursor's frames, which must be
-            # released (and the cursor closed) while the connection is still open.
-            interrupted = True
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from None
         finally:
             if progress is not None:
                 progress.finish()
-        if interrupted:
-            raise CommandError("Interrupted; nothing was written.", returncode=130)
-        if verbosity > 1:
-            self.stderr.write(f"Wrote {run.rows_sent:,} rows ({run.bytes_sent:,} bytes).")
+        return run
 
     def _to_stdout(self, run: Run, on_progress: Any) -> None:
         target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
@@ -162,37 +193,3 @@ def _parse_filters(items: list[str]) -> dict[str, list[str]]:
             raise CommandError(f"--filter takes KEY=VALUE, not {item!r}.")
         filters.setdefault(key.strip(), []).append(value)
     return filters
-
-
-class Progress:
-    """A one-line progress report on a terminal: rows done of the total, and the rate."""
-
-    def __init__(self, stream: Any, run: Run) -> None:
-        self.stream = stream
-        self.run = run
-        #: Counted in the first update, which comes before the first row inside the run's snapshot, so that it agrees
-        #: with the rows written (and runs before a COPY takes the connection).
-        self.total: int | None = None
-        self.started = time.monotonic()
-        self.last = 0.0
-
-    def update(self, run: Run) -> None:
-        if self.total is None:
-            self.total = run.request.count()
-        now = time.monotonic()
-        if now - self.last < 0.2:
-            return
-        self.last = now
-        self._write(run.rows_sent, now)
-
-    def finish(self) -> None:
-        self._write(self.run.rows_sent, time.monotonic())
-        self.stream.write("\n")
-        self.stream.flush()
-
-    def _write(self, rows: int, now: float) -> None:
-        elapsed = max(now - self.started, 1e-6)
-        total = f" / {self.total:,}" if self.total is not None else ""
-        percent = f" ({rows / self.total:.0%})" if self.total else ""
-        self.stream.write(f"\r{rows:,}{total} rows{percent}, {rows / elapsed:,.0f} rows/s ")
-        self.stream.flush()
