@@ -2,7 +2,7 @@
 
 A filter is declared by a lookup path, the way ``QuerySet.filter()`` spells it: ``status``, ``placed_at__gte``,
 ``customer__country__in``. Its value is checked with the form field of the model field it ends on (a choice field
-accepts its choices, a date field a date, ...), so a bad value is a clear error, never a database error.
+accepts a choice's value or label, a date field a date, ...), so a bad value is a clear error, never a database error.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.text import capfirst
 
+from exports.choices import choice_value, clean_boolean, describe_choices, fixed_choices
 from exports.exceptions import InvalidFilters
 
 #: The query parameter that chooses optional columns; no filter may be called this.
@@ -46,7 +47,6 @@ _TRANSFORM_FIELDS: dict[str, models.Field[Any, Any]] = {
     "month": models.IntegerField(),
     "day": models.IntegerField(),
 }
-_BOOLEAN_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class BoundFilter:
         if len(values) != 1 and self.lookup != "in":
             raise ValidationError("given more than once; give it once")
         if self.lookup == "isnull":
-            return _clean_boolean(values[0])
+            return clean_boolean(values[0])
         if self.lookup == "in":
             items = [item.strip() for value in values for item in value.split(",")]
             if not any(items):
@@ -101,7 +101,13 @@ class BoundFilter:
             raise ValidationError("contains a NUL character")
         if value == "":
             raise ValidationError("is empty; give a value")
-        cleaned = self.form_field().clean(value)
+        choices = self.choices()
+        try:
+            cleaned = self.form_field().clean(value if choices is None else choice_value(value, choices))
+        except ValidationError as error:
+            if choices is None or error.code != "invalid_choice":
+                raise
+            raise ValidationError([*error.messages, f"Valid values: {describe_choices(choices)}."]) from None
         if cleaned in (None, ""):
             raise ValidationError("is empty; give a value")
         if isinstance(cleaned, models.Model):
@@ -112,6 +118,13 @@ class BoundFilter:
             except OverflowError:
                 raise ValidationError("is out of range") from None
         return cleaned
+
+    def choices(self) -> list[tuple[str, str]] | None:
+        """The values the filter takes with their labels, when it takes one of a list (a field's choices)."""
+        try:
+            return fixed_choices(self.form_field())
+        except ValidationError:
+            return None
 
     def form_field(self) -> forms.Field:
         if self.filter.form_field is not None:
@@ -129,13 +142,6 @@ class BoundFilter:
         if isinstance(form_field, forms.CharField) and form_field.max_length is None:
             form_field.max_length = 1000
         return form_field
-
-
-def _clean_boolean(value: str) -> bool:
-    try:
-        return _BOOLEAN_VALUES[value.lower()]
-    except KeyError:
-        raise ValidationError("must be true or false") from None
 
 
 def bind(filter_: Filter, model: type[models.Model]) -> BoundFilter:

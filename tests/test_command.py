@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import pty
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from exports import Column, Export
+from exports import Column, Export, Filter
 from orders.models import Order
 from tests.conftest import body, database_url, read_csv
 
@@ -50,6 +51,14 @@ def test_filters_and_columns(make_orders):
     assert len(rows) == 3
     assert rows[0][-1] == "Total" and "Email" not in rows[0]
     assert rows[1][-1] == "-2.50"
+
+
+def test_a_choice_by_the_label_the_file_shows(make_orders):
+    make_orders(2, status="paid")
+    make_orders(1, status="shipped")
+    rows = read_csv(export("orders", "-f", "status=Paid"))
+    assert [row[3] for row in rows[1:]] == ["Paid", "Paid"]
+    assert read_csv(export("orders", "-f", "status__in=paid,Shipped")) == read_csv(export("orders"))
 
 
 def test_to_a_file(tmp_path, make_orders):
@@ -124,7 +133,57 @@ def test_an_unwritable_path_is_a_command_error_and_leaves_nothing(tmp_path, make
 
 
 def test_list():
-    assert "orders\tOrders" in export("--list")
+    lines = export("--list").splitlines()
+    orders = lines.index("orders\tOrders")
+    assert lines[orders + 1 : orders + 3] == [
+        "  filters: status (pending, paid, shipped, refunded, cancelled), "
+        "status__in (pending, paid, shipped, refunded, cancelled), placed_after, placed_before, customer__country, "
+        "total_cents__gte, total_cents__lte, reference",
+        "  optional columns: customer_email, total (off by default)",
+    ]
+
+
+def test_list_as_json_for_scripts(temporary_export):
+    from tests.testapp.models import Sample
+
+    temporary_export(
+        Export(
+            Sample,
+            name="samples",
+            label="Some samples",
+            columns=["text", Column("kind", optional=True, default=False)],
+            filters=["kind", Filter("day__gte", name="since"), "text__icontains"],
+            permission=None,
+        )
+    )
+    listed = {item["name"]: item for item in json.loads(export("--list", "--json"))}
+    assert listed["samples"] == {
+        "name": "samples",
+        "label": "Some samples",
+        "filters": [
+            {
+                "name": "kind",
+                "lookup": "kind__exact",
+                "choices": [{"value": "r", "label": "Red"}, {"value": "b", "label": "Blue"}],
+            },
+            {"name": "since", "lookup": "day__gte"},
+            {"name": "text__icontains", "lookup": "text__icontains"},
+        ],
+        "columns": [
+            {"key": "text", "label": "Text", "optional": False, "default": True},
+            {"key": "kind", "label": "Kind", "optional": True, "default": False},
+        ],
+    }
+    assert [column["key"] for column in listed["orders"]["columns"] if column["optional"]] == [
+        "customer_email",
+        "total",
+    ]
+    assert "samples\tSome samples" in export("--list").splitlines()
+
+
+def test_json_without_list_is_a_command_error():
+    with pytest.raises(CommandError, match="--json goes with --list."):
+        export("orders", "--json")
 
 
 # Real processes: pipes, exit codes and terminals -----------------------------------------------------------------
@@ -170,4 +229,7 @@ def test_errors_exit_non_zero_with_one_line_on_stderr():
     assert result.returncode == 1
     assert result.stdout == b""
     lines = result.stderr.decode().strip().splitlines()
-    assert lines == ["CommandError: Filter 'status': Select a valid choice. lost is not one of the available choices."]
+    assert lines == [
+        "CommandError: Filter 'status': Select a valid choice. lost is not one of the available choices. "
+        "Valid values: pending, paid, shipped, refunded, cancelled."
+    ]

@@ -62,6 +62,11 @@ def orders():
         ({"total_cents__gte": "-50", "customer__country": "FR"}, ["B"]),
         ({"customer__isnull": "false"}, ["A", "B", "C"]),
         ({"reference__icontains": "b"}, ["B"]),
+        # A choice by its label too (what the file and the admin show), in any case.
+        ({"status": "Paid"}, ["A"]),
+        ({"status": "PAID"}, ["A"]),
+        ({"status__in": "Paid,SHIPPED"}, ["A", "B"]),
+        ({"status__in": ["pending", "Paid"]}, ["A", "C"]),
     ],
 )
 def test_valid_filters_select_the_matching_rows(orders, filters, expected):
@@ -90,6 +95,29 @@ def test_invalid_filters_are_refused_with_the_reason(orders, filters, reason):
     with pytest.raises(InvalidFilters) as caught:
         references(**filters)
     assert reason in " ".join(caught.value.messages)
+
+
+def test_a_bad_choice_lists_the_valid_values(orders):
+    with pytest.raises(InvalidFilters) as caught:
+        references(status__in="paid,lost")
+    assert caught.value.messages == [
+        "Filter 'status__in': Select a valid choice. lost is not one of the available choices. "
+        "Valid values: pending, paid, shipped, refunded, cancelled."
+    ]
+
+
+def test_a_label_that_differs_from_its_value_names_the_choice_and_is_listed(temporary_export):
+    from tests.testapp.models import Sample
+
+    export = temporary_export(Export(Sample, name="samples", columns=["kind"], filters=["kind"], permission=None))
+    baker.make(Sample, kind="r")
+    baker.make(Sample, kind="b")
+    for given in ("b", "Blue", "blue", "B"):
+        rows = read_csv(b"".join(prepare(export, surface="url", filters={"kind": [given]}).start().stream()))
+        assert rows == [["Kind"], ["Blue"]], given
+    with pytest.raises(InvalidFilters) as caught:
+        prepare(export, surface="url", filters={"kind": ["green"]})
+    assert caught.value.messages[0].endswith("Valid values: r (Red), b (Blue).")
 
 
 def test_every_problem_is_reported_at_once(orders):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -11,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exports import Export, files
+from exports import Export, catalog, files
 from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
 from exports.management.interrupts import Terminated, terminate_as_interrupt
@@ -65,7 +66,14 @@ class Command(BaseCommand):
             "record names them (without it, the record names the operating-system user).",
         )
         parser.add_argument(
-            "--list", dest="list_exports", action="store_true", help="List the registered exports and exit."
+            "--list",
+            dest="list_exports",
+            action="store_true",
+            help="List the registered exports, each with its filters (and the values a choice takes) and optional "
+            "columns, and exit.",
+        )
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help="With --list: the same as JSON, for scripts."
         )
 
     def handle(
@@ -78,13 +86,15 @@ class Command(BaseCommand):
         chunk_size: int | None,
         username: str | None,
         list_exports: bool,
+        as_json: bool,
         verbosity: int,
         **options: Any,
     ) -> None:
         if list_exports:
-            for export in registry:
-                self.stdout.write(f"{export.name}\t{export.label}")
+            self._list(as_json=as_json)
             return
+        if as_json:
+            raise CommandError("--json goes with --list.")
         if not name:
             raise CommandError("Name an export (see --list).")
         # SIGTERM (``kill``, a container or service stopping) ends the run as Ctrl-C does: aborted, no file.
@@ -110,6 +120,14 @@ class Command(BaseCommand):
             raise CommandError("Interrupted; nothing was written.", returncode=130)
         if verbosity > 1:
             self.stderr.write(f"Wrote {run.rows_sent:,} rows ({run.bytes_sent:,} bytes).")
+
+    def _list(self, *, as_json: bool) -> None:
+        exports = [catalog.describe(export) for export in registry]
+        if as_json:
+            self.stdout.write(json.dumps(exports, ensure_ascii=False, indent=2))
+            return
+        for description in exports:
+            self.stdout.write("\n".join(catalog.as_text(description)))
 
     def _export(
         self,
