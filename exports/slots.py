@@ -72,6 +72,8 @@ def release_lost_runs(*, dry_run: bool = False) -> int:
     """
     now = timezone.now()
     oldest = now - datetime.timedelta(seconds=app_settings.STALE_AFTER)
+    # Cheap at every start however long the audit trail: PostgreSQL and SQLite find the running records through the
+    # slots' partial unique index (WHERE outcome = 'running'), which holds nothing else.
     running = ExportRun.objects.using(router.db_for_write(ExportRun)).filter(outcome=ExportRun.Outcome.RUNNING)
     lost: dict[str, list[int]] = {LOST_PROCESS: [], LOST_TOO_OLD: []}
     for pk, started_at, host, pid in running.values_list("pk", "started_at", "host", "pid"):
