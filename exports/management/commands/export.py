@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Generator
 from typing import Any, BinaryIO
 
 from django.contrib.auth import get_user_model
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from exports import Export, catalog, files
 from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
-from exports.management.interrupts import Terminated, terminate_as_interrupt
+from exports.management.interrupts import Stopping, Terminated, stop_on_signals
 from exports.management.progress import Progress
 from exports.registry import registry
 from exports.runs import Run, Surface, prepare
@@ -97,10 +98,11 @@ class Command(BaseCommand):
             raise CommandError("--json goes with --list.")
         if not name:
             raise CommandError("Name an export (see --list).")
-        # SIGTERM (``kill``, a container or service stopping) ends the run as Ctrl-C does: aborted, no file.
-        with terminate_as_interrupt():
+        # Ctrl-C and SIGTERM (``kill``, a container or a service stopping) end the run alike: aborted, no file.
+        with stop_on_signals() as stopping:
             try:
                 run = self._export(
+                    stopping,
                     name,
                     output=output,
                     filters=filters,
@@ -131,6 +133,7 @@ class Command(BaseCommand):
 
     def _export(
         self,
+        stopping: Stopping,
         name: str,
         *,
         output: str,
@@ -158,10 +161,11 @@ class Command(BaseCommand):
         on_progress = progress.update if progress is not None else None
         try:
             with run:
+                chunks = stopping.disarm_at_end(run.stream(on_progress=on_progress))
                 if output == "-":
-                    self._to_stdout(run, on_progress)
+                    self._to_stdout(chunks)
                 else:
-                    files.write_atomically(output, run.stream(on_progress=on_progress))
+                    files.write_atomically(output, chunks)
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from None
         finally:
@@ -169,9 +173,8 @@ class Command(BaseCommand):
                 progress.finish()
         return run
 
-    def _to_stdout(self, run: Run, on_progress: Any) -> None:
+    def _to_stdout(self, chunks: Generator[bytes, None, None]) -> None:
         target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
-        chunks = run.stream(on_progress=on_progress)
         try:
             for chunk in chunks:
                 if target is not None:
