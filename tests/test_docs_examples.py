@@ -1,4 +1,5 @@
-"""Every download URL and ``export`` command shown in the README and docs/ runs against the demo, as written.
+"""Every download URL and ``export`` command shown in the README and docs/ runs against the demo, as written, and
+every link between the pages leads to a page and a heading that exist.
 
 The examples are read from the Markdown itself: each ``curl`` line and ``manage.py export`` line of a ``sh`` block,
 and each inline ``/exports/...`` or ``?parameter=value`` span of the prose. A URL is fetched through the test client
@@ -159,3 +160,28 @@ def test_the_csv_format_sample_is_what_the_demo_export_writes(demo):
     assert "\n" + rows in written
     # The sample parses as CSV into whole rows of the header's width.
     assert {len(row) for row in csv.reader(io.StringIO(sample, newline=""))} == {len(header.split(","))}
+
+
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_HEADING = re.compile(r"^#{1,6} (.+)$", re.MULTILINE)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.relative_to(ROOT).as_posix())
+def test_links_between_pages_lead_somewhere(page):
+    text = page.read_text(encoding="utf-8")
+    for target in _LINK.findall(_FENCE.sub("", text)):
+        if "://" in target:
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        assert linked.exists(), f"{page.name} links to {target}: no such file"
+        if anchor:
+            headings = _HEADING.findall(_FENCE.sub("", linked.read_text(encoding="utf-8")))
+            assert anchor in {_anchor(heading) for heading in headings}, (
+                f"{page.name} links to {target}: no such heading"
+            )
