@@ -94,7 +94,7 @@ def test_pick_columns_on_the_intermediate_page(demo, log_in, screenshot):
     data = download(page, "#exports-columns-form input[type=submit]")
 
     assert data[0] == ["ID", "Reference", "Placed at", "Status", "Customer", "Country", "Total (cents)", "Total"]
-    paid = Order.objects.filter(status=Order.Status.PAID).order_by("pk")
+    paid = Order.objects.filter(status=Order.Status.PAID).order_by("-pk")  # the changelist's order: newest first
     assert len(data) == paid.count() + 1
     assert {row[3] for row in data[1:]} == {"Paid"}
     first = paid.first()
