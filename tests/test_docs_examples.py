@@ -5,7 +5,8 @@ The examples are read from the Markdown itself: each ``curl`` line and ``manage.
 and each inline ``/exports/...`` or ``?parameter=value`` span of the prose. A URL is fetched through the test client
 as the demo user (``demo_setup``: the demo's own seeded orders and user), a command runs through ``call_command``
 with its files in a temporary folder. A URL expects 200 and at least one row, unless its line ends with a comment
-``# HTTP 400`` (or another status). The sample of the CSV format page must be what the demo export writes.
+``# HTTP 400`` (or another status); ``curl -I`` sends ``HEAD`` and expects the download's headers and no body. The
+sample of the CSV format page must be what the demo export writes.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ class Example:
     kind: str  # "url" or "command"
     text: str
     status: int = 200
+    method: str = "get"
 
     def __str__(self) -> str:
-        return f"{self.page}: {self.text}"
+        return f"{self.page}: {'HEAD ' if self.method == 'head' else ''}{self.text}"
 
 
 def _examples() -> list[Example]:
@@ -72,10 +74,12 @@ def _from_line(page: str, line: str) -> list[Example]:
         return []
     if line.startswith("curl "):
         status = _STATUS.search(line)
-        url = next(word for word in shlex.split(line, comments=True) if "://" in word)
+        words = shlex.split(line, comments=True)
+        url = next(word for word in words if "://" in word)
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        return [Example(page, "url", path, int(status.group(1)) if status else 200)]
+        method = "head" if {"-I", "--head"} & set(words) else "get"
+        return [Example(page, "url", path, int(status.group(1)) if status else 200, method)]
     if _COMMAND.match(line):
         return [Example(page, "command", line)]
     assert "/exports/" not in line and "manage.py export" not in line, (
@@ -106,11 +110,14 @@ def demo(db):
 def test_a_url_example(example, demo, client):
     client.force_login(demo)
 
-    response = client.get(example.text)
+    response = getattr(client, example.method)(example.text)
 
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == example.status, body.decode()[:500]
-    if example.status == 200:
+    if example.method == "head":
+        assert body == b""
+        assert response["Content-Disposition"].startswith('attachment; filename="orders-')
+    elif example.status == 200:
         rows = read_csv(body)
         assert rows[0][:2] == ["ID", "Reference"]
         assert len(rows) > 1, "the example selects no rows of the demo"
