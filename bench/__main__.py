@@ -1,8 +1,9 @@
-"""``python -m bench``: the library's download against the usual alternatives, on one machine, in one run.
+r"""``python -m bench``: the library's download against the usual alternatives, on one machine, in one run.
 
 Seeds PostgreSQL to ``--rows`` orders (``manage.py seed_orders``), starts gunicorn (one sync worker) and uvicorn (one
 worker) on free ports of 127.0.0.1 with ``bench.settings``, a fresh one for every request, fetches every case
-``--repeat`` times, round by round, and writes the medians as a Markdown table to ``bench/results/latest.md``. It
+``--repeat`` times, round by round, and writes the medians as a Markdown table to ``bench/results/latest.md``, the
+same figures as JSON beside it (``latest.json``), and their chart to ``docs/performance.png`` (``bench.chart``). It
 checks every output's row count, and that the library's ORM and COPY outputs are byte-identical. Memory is the
 worker's peak RSS (``VmHWM``, reset through ``/proc/<pid>/clear_refs`` before each request) minus its RSS before the
 request, the most of the runs. Last, it times ``manage.py export`` to a file against psql's ``\copy``.
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench import chart
 from bench.queries import RAW_SQL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,7 +261,15 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--only", action="append", help="run only the cases whose name contains this (repeatable)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        help="where to draw the chart (needs matplotlib, in the bench extra); default: docs/performance.png for the "
+        "default --output, else the output with .png; '' for none",
+    )
     args = parser.parse_args()
+    if args.chart is None:
+        args.chart = ROOT / "docs" / "performance.png" if args.output == RESULTS / "latest.md" else None
     env = {**os.environ, "DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
     os.environ["DATABASE_URL"] = args.database_url
     seed(args.rows, {**env, "DJANGO_SETTINGS_MODULE": "project.settings"})
@@ -291,10 +301,42 @@ def main() -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report)
     print(report)
+    figures = summary(results, args)
+    args.output.with_suffix(".json").write_text(chart.to_json(figures))
+    if args.chart != Path(""):
+        try:
+            chart.draw(figures, args.chart or args.output.with_suffix(".png"))
+        except ImportError:
+            print("No chart: matplotlib is missing (pip install -e '.[bench]').", file=sys.stderr)
     if not identical:
         raise SystemExit("the ORM and COPY outputs differ")
     if not command.same_output:
         raise SystemExit("the command's file and psql's file of the same SELECT differ")
+
+
+def summary(results: dict[tuple[str, str], list[Sample]], args: argparse.Namespace) -> chart.Results:
+    """The figures of the Markdown table, for ``bench.chart``."""
+
+    def median(samples: list[Sample], attribute: str) -> float:
+        return float(statistics.median(getattr(sample, attribute) for sample in samples))
+
+    cases = []
+    for (kind, name), samples in results.items():
+        total = median(samples, "total")
+        cases.append(
+            chart.CaseResult(
+                server=kind,
+                case=name,
+                first_byte_ms=round(median(samples, "first_byte") * 1000, 1),
+                first_row_ms=round(median(samples, "first_row") * 1000, 1),
+                total_s=round(total, 3),
+                rows_per_s=round(args.rows / total),
+                mb_per_s=round(median(samples, "size") / total / 1e6, 1),
+                rss_growth_mb=round(max(sample.rss_growth_mb for sample in samples), 1),
+            )
+        )
+    command = f"python -m bench --rows {args.rows} --repeat {args.repeat}"
+    return chart.Results(args.rows, datetime.date.today().isoformat(), machine(), command, cases)
 
 
 def render(

@@ -1,6 +1,6 @@
 """The library's settings, read in one place.
 
-Every setting is optional and prefixed ``EXPORTS_``; the README's settings reference documents each one and
+Every setting is optional and prefixed ``EXPORTS_``; docs/settings.md documents each one and
 ``exports.checks`` validates them at start-up.
 """
 

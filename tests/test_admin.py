@@ -182,8 +182,8 @@ def test_an_exporter_sees_the_action_and_a_button_carrying_the_filters(exporter_
     assert response.status_code == 200
     assert ACTION_LABEL in response.text
     assert BUTTON_LABEL in response.text
-    # The filters and the search travel; the page and the ordering do not (every row goes, in the export's order).
-    assert f'href="{EXPORT_ALL}?status=paid&amp;q=example"' in response.text
+    # The filters, the search and the sort travel; the page does not (every row goes, in the changelist's order).
+    assert f'href="{EXPORT_ALL}?status=paid&amp;q=example&amp;o=-1"' in response.text
 
 
 @pytest.mark.parametrize("codenames", [("view_order",), ("view_order", "delete_order")])
@@ -373,6 +373,8 @@ def test_exports_follow_the_changelists_sort(exporter_client, plain_export, shop
     by_total = body(exporter_client.get(EXPORT_ALL, {"o": "-4", "status": "paid"}))  # "total", descending
     expected = Order.objects.filter(status="paid").order_by("-total_cents", "-pk")
     assert references(by_total) == [order.reference for order in expected]
+    changelist = exporter_client.get(CHANGELIST, {"o": "-4", "status": "paid"})
+    assert changelist.context["export_all_url"] == f"{EXPORT_ALL}?o=-4&status=paid"  # the button carries the sort
     ticked = pks(status="shipped")[:5]
     by_reference = body(exporter_client.post(CHANGELIST + "?o=1", action(*ticked)))  # "reference", ascending
     expected = Order.objects.filter(pk__in=ticked).order_by("reference", "-pk")

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, PAGE_VAR
 from django.core import checks
 from django.core.exceptions import FieldError, ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import DataError, models
@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-#: Changelist parameters that do not choose rows: "export all matching" leaves them behind.
-_NOT_FILTERS = (PAGE_VAR, ORDER_VAR, ALL_VAR, ERROR_FLAG)
+#: Changelist parameters that neither choose rows nor order them: "export all matching" leaves them behind (the sort
+#: stays, and the export follows it).
+_NOT_FILTERS = (PAGE_VAR, ALL_VAR, ERROR_FLAG)
 
 
 class ExportActionMixin(_Base):
@@ -227,7 +228,7 @@ class ExportActionMixin(_Base):
 
     @staticmethod
     def _changelist_query(request: HttpRequest) -> str:
-        """The changelist's filters, search and date hierarchy, as a query string (without page and ordering)."""
+        """The changelist's filters, search, date hierarchy and sort, as a query string (without the page)."""
         params = request.GET.copy()
         for name in _NOT_FILTERS:
             params.pop(name, None)

@@ -1,17 +1,21 @@
 """Playwright driving Debian's chromium (never a downloaded browser) against pytest-django's live server.
 
 Without ``/usr/bin/chromium`` the browser tests skip and say why; with ``EXPORTS_TESTS_REQUIRE_BROWSER=1`` (CI) they
-fail instead. ``EXPORTS_SCREENSHOTS_DIR`` makes them save the README's screenshots there.
+fail instead. ``EXPORTS_SCREENSHOTS_DIR`` makes them save the docs' screenshots there
+(``EXPORTS_SCREENSHOTS_DIR=docs``). They run on the demo's own data: ``demo_setup`` seeds the orders with
+``seed_orders`` and creates the user demo/demo, as ``make demo`` does.
 """
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -73,3 +77,28 @@ def screenshot() -> Any:
             page.screenshot(path=str(Path(directory) / name))
 
     return save
+
+
+#: The demo's login (orders/management/commands/demo_setup.py).
+DEMO_USER = ("demo", "demo")
+
+
+@pytest.fixture
+def demo(transactional_db: None) -> None:
+    """The demo's data as ``make demo`` leaves it: 2,000 seeded orders and the staff user demo/demo."""
+    call_command("demo_setup", stdout=io.StringIO())
+
+
+@pytest.fixture
+def log_in(live_server: Any, page: Any) -> Callable[..., Any]:
+    """Log in through the admin's login form and wait for the page it goes to."""
+
+    def log_in(username: str, password: str, *, then: str) -> Any:
+        page.goto(f"{live_server.url}/admin/login/?next={then}")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{live_server.url}{then}")
+        return page
+
+    return log_in

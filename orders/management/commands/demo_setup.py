@@ -45,6 +45,7 @@ class Command(BaseCommand):
         if verbosity > 0:
             self.stdout.write(
                 f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD} (staff; may view and export orders).\n"
+                f"Home:   {BASE_URL}/\n"
                 f"Admin:  {BASE_URL}/admin/\n"
                 f"Export: {BASE_URL}/exports/orders.csv"
             )
