@@ -226,8 +226,10 @@ class Run:
 
 
 def _outcome_of(error: BaseException) -> Outcome:
-    # The client went away (the stream was closed), or the command's user pressed Ctrl-C or sent SIGTERM.
-    return Outcome.ABORTED if isinstance(error, GeneratorExit | KeyboardInterrupt) else Outcome.FAILED
+    # The client went away (the stream was closed, or the command's reader, as `head` does), or the command's user
+    # pressed Ctrl-C or sent SIGTERM: the run was stopped, it did not fail.
+    stopped = isinstance(error, GeneratorExit | KeyboardInterrupt | SystemExit)
+    return Outcome.ABORTED if stopped else Outcome.FAILED
 
 
 def _drop_connections(aliases: set[str]) -> None:

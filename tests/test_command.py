@@ -15,6 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from exports import Column, Export, Filter
+from exports.models import ExportRun
 from orders.models import Order
 from tests.conftest import body, database_url, read_csv
 
@@ -203,6 +204,7 @@ def test_piped_into_head_it_stops_quietly(make_orders):
     assert len(result.stdout.splitlines()) == 3
     assert result.stderr == b""
     assert result.returncode == 141
+    assert ExportRun.objects.get().outcome == ExportRun.Outcome.ABORTED  # the reader stopped it; it did not fail
 
 
 @pytest.mark.django_db(transaction=True)
