@@ -10,10 +10,11 @@ import pytest
 from django.db import connection
 
 from exports.models import ExportRun
+from tests.conftest import other_sessions
 from tests.servers.conftest import (
     IO_TIMEOUT,
+    NEEDS_POSTGRES,
     SERVER_TESTS,
-    backends,
     dechunk,
     fill_orders,
     read_all,
@@ -22,7 +23,7 @@ from tests.servers.conftest import (
     wait_until,
 )
 
-pytestmark = SERVER_TESTS
+pytestmark = [*SERVER_TESTS, NEEDS_POSTGRES]
 
 FAILURES = 5
 
@@ -62,7 +63,7 @@ def test_a_failure_midway_is_an_incomplete_transfer(start_server, session_cookie
     log = server.output()
     assert log.count("Export 'fails-midway' failed after ") == FAILURES
     assert "(user exporter, url)" in log
-    assert wait_until(lambda: backends(connection.settings_dict["NAME"]) == [])
+    assert wait_until(lambda: other_sessions() == []), other_sessions()
 
 
 def test_one_export_per_user_across_two_gunicorn_processes(start_server, session_cookie):
@@ -91,7 +92,6 @@ def test_one_export_per_user_across_two_gunicorn_processes(start_server, session
 def test_a_database_connection_killed_midway_is_a_failed_run(start_server, session_cookie, server_name):
     fill_orders(150_000)  # about 15 MB: more than the server's socket buffer (4 MB at most here) can take
     server = start_server(server_name)
-    database = connection.settings_dict["NAME"]
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # before connecting: a small window
         sock.settimeout(IO_TIMEOUT)
@@ -102,12 +102,12 @@ def test_a_database_connection_killed_midway_is_a_failed_run(start_server, sessi
         # (by pid, whatever its state at that instant: idle in transaction, or active on a FETCH).
         # (A COPY may also run PostgreSQL's parallel workers: only the server's own connection is killed.)
         streaming = (
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
-            " AND backend_type = 'client backend'"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND xact_start IS NOT NULL AND backend_type = 'client backend'"
         )
         with connection.cursor() as cursor:
-            assert wait_until(lambda: cursor.execute(streaming, [database]) or cursor.fetchall() != [])
-            cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({streaming}) AS streaming", [database])
+            assert wait_until(lambda: cursor.execute(streaming) or cursor.fetchall() != [])
+            cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({streaming}) AS streaming")
             assert cursor.fetchall() == [(True,)]
         while data := sock.recv(1 << 20):
             received += data
@@ -118,4 +118,4 @@ def test_a_database_connection_killed_midway_is_a_failed_run(start_server, sessi
     run = ExportRun.objects.get()
     assert run.error in ("OperationalError", "InterfaceError")
     assert "Export 'orders' failed after" in server.output()
-    assert wait_until(lambda: backends(database) == [])
+    assert wait_until(lambda: other_sessions() == []), other_sessions()
