@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import gzip
 
 import pytest
@@ -17,14 +18,16 @@ pytestmark = pytest.mark.django_db
 URL = "/exports/orders.csv"
 
 
-def test_no_store_and_nosniff(client, exporter, make_orders):
+def test_a_csv_attachment_named_after_the_export_and_the_day_never_cached_or_sniffed(client, exporter, make_orders):
     make_orders(1)
     client.force_login(exporter)
     response = client.get(URL)
+    today = datetime.date.today().strftime("%Y%m%d")
+    assert response["Content-Disposition"] == f'attachment; filename="orders-{today}.csv"'
     assert response["Cache-Control"] == "no-store"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert not response.has_header("Content-Length")
+    assert not response.has_header("Content-Length")  # streamed: its length is not known in advance
 
 
 def test_gzip_middleware_still_streams(client, exporter, make_orders, settings, temporary_export):
