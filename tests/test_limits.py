@@ -8,12 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from django.core import checks
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from exports import Export, limits
-from exports.checks import check_exports, check_settings
 from exports.models import ExportRun
 from orders.models import Order
 from tests.conftest import body, close_response
@@ -168,53 +166,9 @@ def test_the_command_as_a_busy_user_is_a_command_error(exporter, make_orders):
     call_command("export", "orders", stdout=io.StringIO(), stderr=io.StringIO())  # no user: no per-user limit
 
 
-def test_the_command_user_must_exist_and_have_the_permission(django_user_model):
-    with pytest.raises(CommandError, match="No user is called 'ghost'."):
-        call_command("export", "orders", "--user", "ghost", stdout=io.StringIO(), stderr=io.StringIO())
-    django_user_model.objects.create_user("nobody", is_staff=True)
-    with pytest.raises(CommandError, match="The user 'nobody' may not run the export 'orders'."):
-        call_command("export", "orders", "--user", "nobody", stdout=io.StringIO(), stderr=io.StringIO())
-
-
 def test_a_job_that_is_never_streamed_frees_its_slot_when_closed(exporter, make_orders):
     from orders.exports import orders
 
     orders.prepare(surface="admin", user=exporter).close()
     assert ExportRun.objects.get().outcome == ExportRun.Outcome.ABORTED
     orders.prepare(surface="admin", user=exporter).close()
-
-
-# Checks --------------------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("setting", "value", "check_id"),
-    [
-        ("EXPORTS_AUDIT", "yes", "exports.E003"),
-        ("EXPORTS_MAX_ROWS", 0, "exports.E004"),
-        ("EXPORTS_MAX_CONCURRENT_PER_USER", "1", "exports.E004"),
-        ("EXPORTS_STALE_AFTER", None, "exports.E005"),
-        ("EXPORTS_RETRY_AFTER", -1, "exports.E005"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", -1, "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", True, "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", "2", "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", 0.0, "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", False, "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", 1025, "exports.E006"),
-    ],
-)
-def test_bad_settings_are_system_check_errors(settings, setting, value, check_id):
-    assert check_settings() == []
-    setattr(settings, setting, value)
-    assert [(error.level, error.id) for error in check_settings()] == [(checks.ERROR, check_id)]
-
-
-@pytest.mark.parametrize("workers", [None, 0, 1, 4, 1024])
-def test_parallel_workers_may_be_none_zero_or_more(settings, workers):
-    settings.EXPORTS_COPY_PARALLEL_WORKERS = workers
-    assert check_settings() == []
-
-
-def test_a_bad_max_rows_is_a_system_check_error(temporary_export):
-    temporary_export(Export(Order, name="bad-limit", max_rows=-3, permission=None))
-    assert [error.id for error in check_exports() if error.obj.name == "bad-limit"] == ["exports.E012"]
