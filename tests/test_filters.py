@@ -28,6 +28,8 @@ EXPORT = Export(
         "total_cents__gte",
         "customer__isnull",
         "reference__icontains",
+        "total_cents__range",
+        "placed_at__date__range",
     ],
 )
 
@@ -61,6 +63,10 @@ def orders():
         ({"total_cents__gte": "-50", "customer__country": "FR"}, ["B"]),
         ({"customer__isnull": "false"}, ["A", "B", "C"]),
         ({"reference__icontains": "b"}, ["B"]),
+        ({"total_cents__range": "-50,100"}, ["A", "B"]),  # both ends included
+        ({"total_cents__range": " 0 , 1000 "}, ["A", "C"]),
+        ({"total_cents__range": "100,-50"}, []),
+        ({"placed_at__date__range": "2026-03-02,2026-03-03"}, ["B", "C"]),
     ],
 )
 def test_valid_filters_select_the_matching_rows(orders, filters, expected):
@@ -83,6 +89,11 @@ def test_valid_filters_select_the_matching_rows(orders, filters, expected):
         ({"status": ""}, "Filter 'status': is empty; give a value"),
         ({"reference__icontains": "a\x00b"}, "contains a NUL character"),
         ({"status": ["paid", "shipped"]}, "Filter 'status': given more than once"),
+        ({"total_cents__range": "5"}, "Filter 'total_cents__range': give two values separated by a comma: start,end"),
+        ({"total_cents__range": "1,2,3"}, "Filter 'total_cents__range': give two values separated by a comma"),
+        ({"total_cents__range": "1,"}, "Filter 'total_cents__range': is empty; give a value"),
+        ({"total_cents__range": "1,ten"}, "Filter 'total_cents__range': Enter a whole number."),
+        ({"placed_at__date__range": "2026-03-01,2026-02-30"}, "Filter 'placed_at__date__range': Enter a valid date."),
     ],
 )
 def test_invalid_filters_are_refused_with_the_reason(orders, filters, reason):
