@@ -188,3 +188,13 @@ def test_an_annotation_of_unknown_type_is_written_by_the_type_of_each_value():
     queryset = Sample.objects.annotate(copied=RawSQL("text", []))
     rows = rows_of(Export(queryset, columns=["id", "copied"], ordering=["id"]))
     assert [row[1] for row in rows] == ["Copied", "plain", "'=1+2"]
+
+
+def test_without_use_tz_datetimes_are_written_as_they_are_stored(settings):
+    settings.USE_TZ = False
+    baker.make(Sample, moment=datetime.datetime(2026, 1, 15, 12, 30, 5, 123456))
+    export = Export(
+        Sample,
+        columns=["moment", Column("moment", "Later", format=lambda at: at + datetime.timedelta(hours=1), name="later")],
+    )
+    assert rows_of(export)[1] == ["2026-01-15T12:30:05.123456", "2026-01-15T13:30:05.123456"]

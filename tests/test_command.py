@@ -100,6 +100,14 @@ def test_an_existing_file_is_kept_until_the_new_one_is_complete(tmp_path, make_o
     assert os.listdir(tmp_path) == ["orders.csv"]
 
 
+def test_verbosity_2_says_what_was_written(tmp_path, make_orders):
+    make_orders(3)
+    err = io.StringIO()
+    target = tmp_path / "orders.csv"
+    call_command("export", "orders", "-o", str(target), verbosity=2, stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == f"Wrote 3 rows ({target.stat().st_size:,} bytes).\n"
+
+
 def test_a_user_without_the_permission_may_not_run_it(django_user_model):
     django_user_model.objects.create_user("nobody", is_staff=True)
     with pytest.raises(CommandError, match="The user 'nobody' may not run the export 'orders'."):
@@ -116,6 +124,15 @@ def test_list():
 def manage(*args: str, **kwargs) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "project.settings"}
     return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, timeout=120, **kwargs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_to_the_standard_output_of_a_shell(make_orders):
+    make_orders(3000)
+    result = manage("export", "orders", capture_output=True)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout == export("orders").encode()
+    assert len(read_csv(result.stdout)) == 3001
 
 
 @pytest.mark.django_db(transaction=True)
