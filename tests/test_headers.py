@@ -51,3 +51,11 @@ def test_gzip_middleware_still_streams(client, exporter, make_orders, settings, 
     assert len(rest) > 2
     assert gzip.decompress(b"".join(first + rest)) == plain
     assert len(read_csv(plain)) == 3001
+
+
+def test_the_file_name_may_come_from_a_callable(client, exporter, make_orders, temporary_export):
+    make_orders(1)
+    temporary_export(Export(Order, name="named", filename=lambda export: f"{export.name} for Åsa.csv", permission=None))
+    client.force_login(exporter)
+    response = client.get("/exports/named.csv")
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''named%20for%20%C3%85sa.csv"
