@@ -34,11 +34,16 @@ def test_a_misspelt_option_is_refused_where_it_is_written():
 
 
 def test_a_second_export_with_a_taken_name_is_refused(temporary_export):
+    count = len(registry)
+    assert "twice" not in registry
     first = temporary_export(Export(Order, name="twice"))
+    assert "twice" in registry
+    assert len(registry) == count + 1
     assert register(first) is first  # the same export again changes nothing
     with pytest.raises(ValueError, match="An export named 'twice' is already registered"):
         register(Export(Order, name="twice", columns=["reference"]))
     assert registry.get("twice") is first
+    assert len(registry) == count + 1
 
 
 def test_only_exports_can_be_registered():
