@@ -108,10 +108,14 @@ def test_verbosity_2_says_what_was_written(tmp_path, make_orders):
     assert err.getvalue() == f"Wrote 3 rows ({target.stat().st_size:,} bytes).\n"
 
 
-def test_a_user_without_the_permission_may_not_run_it(django_user_model):
+def test_a_user_without_the_permission_or_no_longer_active_may_not_run_it(django_user_model, exporter):
     django_user_model.objects.create_user("nobody", is_staff=True)
     with pytest.raises(CommandError, match="The user 'nobody' may not run the export 'orders'."):
         export("orders", "--user", "nobody")
+    exporter.is_active = False
+    exporter.save()
+    with pytest.raises(CommandError, match="The user 'exporter' may not run the export 'orders'."):
+        export("orders", "--user", "exporter")
 
 
 def test_list():
