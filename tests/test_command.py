@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 from exports import Column, Export
 from orders.models import Order
 from tests.conftest import body, database_url, read_csv
+from tests.testapp.exports import ROWS_BEFORE_STALL
 
 pytestmark = pytest.mark.django_db
 
@@ -170,17 +171,23 @@ def test_progress_on_a_terminal_and_silence_otherwise(tmp_path, make_orders):
 
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_leaves_no_file(tmp_path, make_orders):
-    make_orders(30_000)
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "project.settings"}
-    target = tmp_path / "orders.csv"
+    make_orders(ROWS_BEFORE_STALL + 500)
+    marker, folder = tmp_path / "stalled", tmp_path / "out"
+    folder.mkdir()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "EXPORTS_TESTS_STALL_MARKER": str(marker),
+    }
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "export", "orders", "--chunk-size", "10", "-o", str(target)],
+        [sys.executable, "manage.py", "export", "stalls-midway", "--chunk-size", "100", "-o", str(folder / "o.csv")],
         env=env,
         cwd=ROOT,
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
-    while not any(path.name.endswith(".part") and path.stat().st_size for path in tmp_path.iterdir()):
+    while not marker.exists():  # the run is under way, some rows written: now interrupt it
         assert process.poll() is None, "the export ended before it could be interrupted"
         assert time.monotonic() < deadline
         time.sleep(0.01)
@@ -188,4 +195,4 @@ def test_ctrl_c_leaves_no_file(tmp_path, make_orders):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert stderr.decode().strip().splitlines() == ["CommandError: Interrupted; nothing was written."]
-    assert list(tmp_path.iterdir()) == []
+    assert list(folder.iterdir()) == []
