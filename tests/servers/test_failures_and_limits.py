@@ -67,10 +67,15 @@ def test_a_failure_midway_is_an_incomplete_transfer(start_server, session_cookie
 
 
 def test_one_export_per_user_across_two_gunicorn_processes(start_server, session_cookie):
-    fill_orders(60_000)
+    # About 15 MB, and a small window below: far more than the socket buffers hold (4 MB at most on the server's
+    # side), so the first export cannot finish while its client does not read.
+    fill_orders(150_000)
     server = start_server("gunicorn")  # two worker processes
     request = request_bytes("/exports/orders.csv", session_cookie)
-    with socket.create_connection(("127.0.0.1", server.port), timeout=IO_TIMEOUT) as first:
+    with socket.socket() as first:
+        first.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # before connecting: a small window
+        first.settimeout(IO_TIMEOUT)
+        first.connect(("127.0.0.1", server.port))
         first.sendall(request)
         assert first.recv(65536).startswith(b"HTTP/1.1 200 OK")
         # The first worker is busy streaming (a sync worker serves one request), so the other process answers.
@@ -84,7 +89,7 @@ def test_one_export_per_user_across_two_gunicorn_processes(start_server, session
     status, _, body = split_response(read_all(server.port, request))
     assert status == "HTTP/1.1 200 OK"
     data, complete = dechunk(body)
-    assert complete and data.count(b"\n") == 60_001
+    assert complete and data.count(b"\n") == 150_001
     assert sorted(ExportRun.objects.values_list("outcome", flat=True)) == ["aborted", "completed"]
 
 
