@@ -17,6 +17,12 @@ from exports.registry import registry
 
 POSTGRES = connection.vendor == "postgresql"
 
+#: A known defect, pinned by strict xfails that pass once it is fixed (then drop the marks).
+INTEGER_CHOICES_BUG = (
+    "On PostgreSQL an integer field with choices fails the export (DataError: invalid input syntax for type integer): "
+    "the SQL that writes labels is CASE x WHEN 1 THEN 'label' ... ELSE x END, whose type is integer"
+)
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("EXPORTS_TESTS_REQUIRE_POSTGRES") == "1" and not POSTGRES:
