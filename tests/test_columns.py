@@ -61,12 +61,12 @@ def test_an_integer_field_with_choices_shows_its_labels():
     assert rows == [["Stars", "Code"], ["Five stars", "5"], ["Unrated", ""], ["3", "3"]]
 
 
-def test_foreign_key_traversal_and_the_key_itself():
+def test_foreign_key_traversal_the_key_itself_and_an_attribute_through_it():
     parent = baker.make(Parent, name="Åsa")
     baker.make(Sample, parent=parent)
     baker.make(Sample, parent=None)
-    export = Export(Sample, columns=["parent", "parent__name"])
-    assert rows_of(export)[1:] == [[str(parent.pk), "Åsa"], ["", ""]]
+    export = Export(Sample, columns=["parent", "parent__name", "parent__shout"])
+    assert rows_of(export)[1:] == [[str(parent.pk), "Åsa", "ÅSA"], ["", "", ""]]
 
 
 def test_none_is_an_empty_cell_for_every_type():
@@ -143,6 +143,7 @@ def test_property_column_reads_instances_with_the_related_rows_joined(django_ass
         ("nope", "has no field, annotation or attribute 'nope'"),
         ("text__name", "'text' is not a foreign key"),
         ("sample", "reverse relation"),
+        ("tags__name", "'tags' is a to-many relation"),
     ],
 )
 def test_a_column_that_leads_nowhere_is_a_configuration_error(path, reason):

@@ -11,6 +11,10 @@ class Parent(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def shout(self) -> str:
+        return self.name.upper()
+
 
 class Sample(models.Model):
     class Kind(models.TextChoices):
@@ -31,6 +35,7 @@ class Sample(models.Model):
     uid = models.UUIDField(null=True)
     data = models.JSONField(null=True)
     parent = models.ForeignKey(Parent, null=True, on_delete=models.SET_NULL)
+    tags = models.ManyToManyField(Parent, related_name="tagged")
 
     class Meta:
         permissions = [("export_sample", "Can export samples")]
