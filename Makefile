@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint test-postgres clean
+COVERAGE := $(BIN)/python -m coverage
+
+.PHONY: demo test lint test-postgres coverage clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,18 +20,28 @@ demo: $(BIN)/.installed
 	$(BIN)/python manage.py demo_setup
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## Lint, type-check and run the whole suite (SQLite; PostgreSQL too when DATABASE_URL is set).
+## Lint, type-check and run the whole suite under branch coverage (SQLite; PostgreSQL too when DATABASE_URL is set).
+## Coverage follows the servers and commands the suite starts; the data is kept in .coverage for `make coverage`.
 test: $(BIN)/.installed lint
-	$(BIN)/python -m pytest
+	$(COVERAGE) erase
+	$(COVERAGE) run -m pytest
+	$(COVERAGE) combine --quiet
+	@echo "Branch coverage of exports/ in this run: $$($(COVERAGE) report --format=total --fail-under=0)%"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-## The suite against the local PostgreSQL server (what .ci/run does after `make test`).
+## The suite against the local PostgreSQL server (what .ci/run does after `make test`), its coverage added to the data.
 test-postgres: $(BIN)/.installed
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/exports} $(BIN)/python -m pytest
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/exports} $(COVERAGE) run -m pytest
+	$(COVERAGE) combine --append --quiet
+
+## The floor: 95% of exports/'s branches, over the runs gathered since `make test` (SQLite and PostgreSQL together:
+## some code runs on one database only, such as COPY).
+coverage: $(BIN)/.installed
+	$(COVERAGE) report
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -29,17 +29,14 @@ from exports.exceptions import InvalidFilters
 
 #: The query parameter that chooses optional columns; no filter may be called this.
 COLUMNS_PARAMETER = "columns"
-#: Lookups a filter may end with; the value of each is validated with the field's own form field.
-SCALAR_LOOKUPS = frozenset(
-    {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
-    | {"gt", "gte", "lt", "lte"}
-)
-#: Lookups whose value is not one value of the field.
-SPECIAL_LOOKUPS = frozenset({"in", "isnull", "range"})
 #: Text lookups on a field with choices match part of a value, so their value is any text, not one of the choices.
 _PARTIAL_TEXT_LOOKUPS = frozenset(
     {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
 )
+#: Lookups a filter may end with; the value of each is validated with the field's own form field.
+SCALAR_LOOKUPS = _PARTIAL_TEXT_LOOKUPS | {"exact", "gt", "gte", "lt", "lte"}
+#: Lookups whose value is not one value of the field.
+SPECIAL_LOOKUPS = frozenset({"in", "isnull", "range"})
 #: Transforms a filter may apply to a datetime before its lookup (``placed_at__date__gte``).
 _TRANSFORM_FIELDS: dict[str, models.Field[Any, Any]] = {
     "date": models.DateField(),
@@ -136,11 +133,15 @@ class BoundFilter:
             model_field = model_field.target_field
         if model_field.choices and self.lookup in _PARTIAL_TEXT_LOOKUPS:
             return forms.CharField(max_length=1000)
+        if isinstance(model_field, models.AutoField):
+            # An auto field has no form field of its own (a form never edits it); its values are integers.
+            return forms.IntegerField()
         form_field = model_field.formfield()
+        if isinstance(form_field, forms.CharField) and form_field.max_length is None:
+            # Unbounded text is still bounded in a filter; the form field makes its validators when it is built.
+            form_field = model_field.formfield(max_length=1000)
         if form_field is None:
             raise ValidationError("cannot be filtered on")
-        if isinstance(form_field, forms.CharField) and form_field.max_length is None:
-            form_field.max_length = 1000
         return form_field
 
 

@@ -41,6 +41,20 @@ def database_url() -> str:
     return f"sqlite:///{settings['NAME']}"
 
 
+def other_sessions() -> list[tuple[str, str]]:
+    """(state, query) of every other client session on the test database (PostgreSQL).
+
+    Only this database and only client backends other than the test's own: other suites sharing the server (their
+    COPY exports), autovacuum and parallel workers never count, so what another client does cannot fail a test.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(state, ''), query FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return list(cursor.fetchall())
+
+
 def read_csv(data: bytes | str) -> list[list[str]]:
     """Parse an export back into rows of cells."""
     text = data.decode() if isinstance(data, bytes) else data

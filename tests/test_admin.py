@@ -426,29 +426,6 @@ def test_the_exports_own_queryset_limits_and_annotates_the_rows(
     assert len(rows) == 26
 
 
-# Configuration ------------------------------------------------------------------------------------------------------
-
-
-def test_an_admin_without_an_export_fails_its_check():
-    class CustomerExportAdmin(ExportActionMixin, ModelAdmin):
-        pass
-
-    errors = CustomerExportAdmin(Customer, admin.site).check()
-    assert [error.id for error in errors] == ["exports.E020"]
-    assert "no export of orders.Customer is registered" in errors[0].msg
-
-
-def test_an_export_name_of_another_model_fails_the_check(temporary_export):
-    temporary_export(Export(Customer))
-
-    class WrongAdmin(ExportActionMixin, ModelAdmin):
-        export_name = "customers"
-
-    errors = WrongAdmin(Order, admin.site).check()
-    assert [error.id for error in errors] == ["exports.E020"]
-    assert "does not export orders.Order" in errors[0].msg
-
-
 @pytest.mark.parametrize(
     "query",
     [

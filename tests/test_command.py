@@ -108,29 +108,22 @@ def test_an_existing_file_is_kept_until_the_new_one_is_complete(tmp_path, make_o
     assert os.listdir(tmp_path) == ["orders.csv"]
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["nope"], "No export is called 'nope'."),
-        (["orders", "--filter", "colour=red"], "Unknown filter 'colour'."),
-        (["orders", "--filter", "status"], "--filter takes KEY=VALUE, not 'status'."),
-        (["orders", "--filter", "placed_after=soon"], "Enter a valid date/time."),
-        (["orders", "--columns", "secret"], "Unknown column 'secret'."),
-        (["orders", "--chunk-size", "0"], "The chunk size must be a positive number, not 0."),
-        ([], "Name an export (see --list)."),
-    ],
-)
-def test_bad_input_is_a_command_error(args, message):
-    with pytest.raises(CommandError) as caught:
-        export(*args)
-    assert message in str(caught.value)
+def test_verbosity_2_says_what_was_written(tmp_path, make_orders):
+    make_orders(3)
+    err = io.StringIO()
+    target = tmp_path / "orders.csv"
+    call_command("export", "orders", "-o", str(target), verbosity=2, stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == f"Wrote 3 rows ({target.stat().st_size:,} bytes).\n"
 
 
-def test_an_unwritable_path_is_a_command_error_and_leaves_nothing(tmp_path, make_orders):
-    make_orders(1)
-    with pytest.raises(CommandError, match="Cannot write"):
-        export("orders", "-o", str(tmp_path / "missing-folder" / "orders.csv"))
-    assert os.listdir(tmp_path) == []
+def test_a_user_without_the_permission_or_no_longer_active_may_not_run_it(django_user_model, exporter):
+    django_user_model.objects.create_user("nobody", is_staff=True)
+    with pytest.raises(CommandError, match="The user 'nobody' may not run the export 'orders'."):
+        export("orders", "--user", "nobody")
+    exporter.is_active = False
+    exporter.save()
+    with pytest.raises(CommandError, match="The user 'exporter' may not run the export 'orders'."):
+        export("orders", "--user", "exporter")
 
 
 def test_list():
@@ -193,6 +186,15 @@ def test_json_without_list_is_a_command_error():
 def manage(*args: str, **kwargs) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "project.settings"}
     return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, timeout=120, **kwargs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_to_the_standard_output_of_a_shell(make_orders):
+    make_orders(3000)
+    result = manage("export", "orders", capture_output=True)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout == export("orders").encode()
+    assert len(read_csv(result.stdout)) == 3001
 
 
 @pytest.mark.django_db(transaction=True)

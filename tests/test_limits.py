@@ -9,12 +9,10 @@ import subprocess
 import sys
 
 import pytest
-from django.core import checks
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from exports import Export, slots
-from exports.checks import check_settings
 from exports.models import ExportRun
 from exports.runs import prepare
 from orders.models import Order
@@ -215,37 +213,6 @@ def test_a_run_that_is_never_streamed_frees_its_slot(exporter, make_orders):
     assert ExportRun.objects.get().outcome == ExportRun.Outcome.ABORTED
     with prepare(orders, surface="admin", user=exporter).start():
         pass
-
-
-# Checks --------------------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("setting", "value", "check_id"),
-    [
-        ("EXPORTS_AUDIT", "yes", "exports.E003"),
-        ("EXPORTS_MAX_ROWS", 0, "exports.E004"),
-        ("EXPORTS_MAX_CONCURRENT_PER_USER", "1", "exports.E004"),
-        ("EXPORTS_STALE_AFTER", None, "exports.E005"),
-        ("EXPORTS_RETRY_AFTER", -1, "exports.E005"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", -1, "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", True, "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", "2", "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", 0.0, "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", False, "exports.E006"),
-        ("EXPORTS_COPY_PARALLEL_WORKERS", 1025, "exports.E006"),
-    ],
-)
-def test_bad_settings_are_system_check_errors(settings, setting, value, check_id):
-    assert check_settings() == []
-    setattr(settings, setting, value)
-    assert [(error.level, error.id) for error in check_settings()] == [(checks.ERROR, check_id)]
-
-
-@pytest.mark.parametrize("workers", [None, 0, 1, 4, 1024])
-def test_parallel_workers_may_be_none_zero_or_more(settings, workers):
-    settings.EXPORTS_COPY_PARALLEL_WORKERS = workers
-    assert check_settings() == []
 
 
 def test_a_failure_before_the_first_chunk_ends_the_run_and_frees_the_slot(

@@ -97,7 +97,8 @@ def _choices_cell(
         else:
             whens.append("WHEN %s THEN %s")
             params.extend([value, label_cell])
-    otherwise = _field_template(field, column.key, escape=escape, tz=tz)
+    # A CASE has one type: the labels are text, so the values without one are written as text too.
+    otherwise = f"({_field_template(field, column.key, escape=escape, tz=tz)})::text"
     # The simple CASE form evaluates the column once, where WHEN x = ... evaluates it per branch.
     template = f"CASE {{x}} {' '.join(whens)} ELSE {otherwise} END" if whens else otherwise
     if null_label:
