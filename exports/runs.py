@@ -99,16 +99,20 @@ def prepare(
 ) -> ExportRequest:
     """Check a request for ``export``; raises :class:`~exports.exceptions.ExportError` with the reasons.
 
-    ``filters`` are caller-given values (parameter -> values) checked against the export's allowed filters;
-    ``columns`` names the optional columns wanted (``None``: the defaults); ``queryset`` replaces the export's own
-    rows (the admin passes its changelist's), and ``ordering`` the export's order (the admin passes the changelist's).
-    Permission is the surface's to check, before it calls this.
+    The rows are ``export.get_queryset(user)``, the export's scope for ``user`` (``None``: the operator, every row),
+    on every surface. ``filters`` are caller-given values (parameter -> values) checked against the export's allowed
+    filters; ``columns`` names the optional columns wanted (``None``: the defaults); ``queryset`` is a selection the
+    surface made itself (the admin's changelist), which limits those rows, and ``ordering`` replaces the export's
+    order (the admin passes the changelist's). Permission is the surface's to check, before it calls this.
     """
     if chunk_size is not None and chunk_size < 1:
         raise ExportError(f"The chunk size must be a positive number, not {chunk_size}.")
     filter_values = export.parse_filters(filters or {})
     selected = export.select_columns(columns)
-    rows = export.order(filter_values.apply(export.get_queryset() if queryset is None else queryset), ordering)
+    scoped = export.get_queryset(user)
+    if queryset is not None:
+        scoped = scoped.filter(pk__in=queryset.order_by().values("pk"))
+    rows = export.order(filter_values.apply(scoped), ordering)
     limits.check_row_count(rows, limit=limits.row_limit(export.max_rows), name=export.name)
     return ExportRequest(
         export=export,
