@@ -62,14 +62,18 @@ def finish(record: ExportRun, *, outcome: ExportRun.Outcome, rows: int, size: in
     records = ExportRun.objects.filter(pk=record.pk)
     try:
         if app_settings.AUDIT:
-            records.update(
-                outcome=outcome,
-                rows_sent=rows,
-                bytes_sent=size,
-                finished_at=now,
-                duration=now - record.started_at,
-                error=error[:200],
-            )
+            ending = {
+                "outcome": outcome,
+                "rows_sent": rows,
+                "bytes_sent": size,
+                "finished_at": now,
+                "duration": now - record.started_at,
+                "error": error[:200],
+            }
+            records.update(**ending)
+            # The instance too: the signal export_finished hands it to its receivers.
+            for field, value in ending.items():
+                setattr(record, field, value)
         else:
             records.delete()
     except DatabaseError:

@@ -138,11 +138,16 @@ class Export:
 
     # Rows ---------------------------------------------------------------------------------------------------------
 
-    def get_queryset(self) -> models.QuerySet[Any]:
-        """A fresh copy of the export's rows, before filters and ordering."""
-        if self.base_queryset is not None:
-            return self.base_queryset.all()
-        return self.model_class._default_manager.all()
+    def get_queryset(self, user: User | None) -> models.QuerySet[Any]:
+        """The rows ``user`` may export, before filters and ordering: override it to scope them per user. Every surface
+        asks here (the admin within its changelist). ``user`` is ``None`` for the operator (``manage.py export``
+        without ``--user``), who reads every row. The default: a fresh copy of the declared rows, for anyone."""
+        return self.declared_rows()
+
+    def declared_rows(self) -> models.QuerySet[Any]:
+        """A fresh copy of the ``queryset`` option, or of the model's default manager."""
+        rows = self.base_queryset
+        return rows.all() if rows is not None else self.model_class._default_manager.all()
 
     def order(self, queryset: models.QuerySet[Any], ordering: Sequence[Any] | None = None) -> models.QuerySet[Any]:
         """``queryset`` in ``ordering`` (default: the export's), ending on the primary key so the order is total."""
@@ -168,7 +173,7 @@ class Export:
             raise ImproperlyConfigured(
                 f"Export {self.name!r}: columns {', '.join(duplicates)} appear twice; give one a name=."
             )
-        annotations = _annotation_fields(self.get_queryset())
+        annotations = columns_module.annotation_fields(self.declared_rows())
         return [columns_module.resolve(column, self.model_class, annotations) for column in columns]
 
     def select_columns(self, keys: Sequence[str] | None = None) -> list[ResolvedColumn]:
@@ -237,13 +242,3 @@ class Export:
             name = self.filename.format(name=self.name, date=now.date(), now=now)
         name = _UNSAFE_FILENAME.sub("_", name).strip(" .")
         return name or f"{slugify(self.name) or 'export'}.csv"
-
-
-def _annotation_fields(queryset: models.QuerySet[Any]) -> dict[str, models.Field[Any, Any] | None]:
-    fields: dict[str, models.Field[Any, Any] | None] = {}
-    for name, expression in queryset.query.annotations.items():
-        try:
-            fields[name] = expression.output_field
-        except Exception:  # noqa: BLE001 - a mixed-type expression has no output field; values are rendered by type
-            fields[name] = None
-    return fields

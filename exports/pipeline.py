@@ -126,3 +126,12 @@ class ClosingStream(Generator[bytes, None, None]):
             self._chunks.close()
         finally:
             self._on_close()
+
+
+def drop_connections(aliases: set[str]) -> None:
+    """Close this thread's connections after a failed stream (unless a caller's transaction holds them): Django's ASGI
+    handler neither closes a streaming response that raised nor sends ``request_finished``, so they would stay open."""
+    for alias in aliases:
+        connection = connections[alias]
+        if not connection.in_atomic_block:
+            connection.close()

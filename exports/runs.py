@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import models, router
+from django.dispatch import Signal
 
-from exports import audit, limits
+from exports import audit, limits, signals
 from exports.cells import export_time_zone
 from exports.columns import ResolvedColumn
 from exports.conf import app_settings
@@ -29,7 +30,7 @@ from exports.declarations import Export, User
 from exports.exceptions import ExportError, TooManyRows
 from exports.filters import FilterValues
 from exports.models import ExportRun
-from exports.pipeline import ClosingStream, choose_source, export_chunks
+from exports.pipeline import ClosingStream, choose_source, drop_connections, export_chunks
 from exports.postgres.session import read_snapshot
 from exports.sources.copy import CopyPlan
 
@@ -83,7 +84,9 @@ class ExportRequest:
             selection=self.selection,
             columns=[column.key for column in self.columns],
         )
-        return Run(self, record)
+        run = Run(self, record)
+        run.signal(signals.export_started, Outcome.RUNNING)
+        return run
 
 
 def prepare(
@@ -99,16 +102,19 @@ def prepare(
 ) -> ExportRequest:
     """Check a request for ``export``; raises :class:`~exports.exceptions.ExportError` with the reasons.
 
-    ``filters`` are caller-given values (parameter -> values) checked against the export's allowed filters;
-    ``columns`` names the optional columns wanted (``None``: the defaults); ``queryset`` replaces the export's own
-    rows (the admin passes its changelist's), and ``ordering`` the export's order (the admin passes the changelist's).
-    Permission is the surface's to check, before it calls this.
+    The rows are ``export.get_queryset(user)`` on every surface; ``filters`` are caller-given values (parameter ->
+    values) checked against the export's allowed filters; ``columns`` names the optional columns wanted (``None``: the
+    defaults); ``queryset``, a surface's own selection (the admin's changelist), limits the rows, and ``ordering``
+    replaces the export's (the admin passes the changelist's). Permission is the surface's to check, before this.
     """
     if chunk_size is not None and chunk_size < 1:
         raise ExportError(f"The chunk size must be a positive number, not {chunk_size}.")
     filter_values = export.parse_filters(filters or {})
     selected = export.select_columns(columns)
-    rows = export.order(filter_values.apply(export.get_queryset() if queryset is None else queryset), ordering)
+    scoped = export.get_queryset(user)
+    if queryset is not None:
+        scoped = scoped.filter(pk__in=queryset.order_by().values("pk"))
+    rows = export.order(filter_values.apply(scoped), ordering)
     limits.check_row_count(rows, limit=limits.row_limit(export.max_rows), name=export.name)
     return ExportRequest(
         export=export,
@@ -161,6 +167,14 @@ class Run:
         self.ended = True
         if self.record is not None:
             audit.finish(self.record, outcome=outcome, rows=self.rows_sent, size=self.bytes_sent, error=error)
+        self.signal(signals.export_finished, outcome, error)
+
+    def signal(self, signal: Signal, outcome: Outcome, error: str = "") -> None:
+        """Send ``export_started`` or ``export_finished`` (see :mod:`exports.signals`); never raises."""
+        request, record = self.request, self.record if app_settings.AUDIT else None
+        about = {"run": record, "user": request.user, "surface": request.surface, "outcome": outcome, "error": error}
+        sizes = {"rows": self.rows_sent, "bytes": self.bytes_sent, "format": signals.format_name(request)}
+        signals.send(signal, request.export, **about, **sizes)
 
     def stream_ended(self, outcome: Outcome, error: str = "") -> None:
         """The stream's ending: the run's, unless a ``with`` block holds the run (its exit ends it then)."""
@@ -222,7 +236,7 @@ class Run:
         finally:
             self.stream_ended(outcome, "" if outcome == Outcome.ABORTED else error)
             if outcome == Outcome.FAILED:
-                _drop_connections({request.queryset.db, router.db_for_write(ExportRun)})
+                drop_connections({request.queryset.db, router.db_for_write(ExportRun)})
 
 
 def _outcome_of(error: BaseException) -> Outcome:
@@ -230,12 +244,3 @@ def _outcome_of(error: BaseException) -> Outcome:
     # pressed Ctrl-C or sent SIGTERM: the run was stopped, it did not fail.
     stopped = isinstance(error, GeneratorExit | KeyboardInterrupt | SystemExit)
     return Outcome.ABORTED if stopped else Outcome.FAILED
-
-
-def _drop_connections(aliases: set[str]) -> None:
-    """Close this thread's connections after a failed stream (unless a caller's transaction holds them): Django's ASGI
-    handler neither closes a streaming response that raised nor sends ``request_finished``, so they would stay open."""
-    for alias in aliases:
-        connection = connections[alias]
-        if not connection.in_atomic_block:
-            connection.close()

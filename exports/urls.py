@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from exports import views
+from exports.views import ExportView
 
 app_name = "exports"
 
 urlpatterns = [
-    path("<str:name>.csv", views.download, name="download"),
+    path("<str:name>.csv", ExportView.as_view(), name="download"),
 ]

@@ -1,67 +1,126 @@
-"""The download URL: ``/exports/<name>.csv`` for a logged-in user with the export's permission."""
+"""The download view, :class:`ExportView`: ``/exports/<name>.csv`` through ``exports.urls``, or at a project's own URL.
+
+A project mounts it for one export or for many::
+
+    path("reports/orders.csv", ExportView.as_view(export_name="orders")),
+    path("reports/<str:name>.csv", ExportView.as_view()),
+
+The guards come first (login, the export, the permission, the query string), each a method a subclass may override,
+then the response: the headers alone for ``HEAD``, else the streamed file.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, TooManyFieldsSent
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.views.decorators.http import require_safe
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
+from django.utils.translation import gettext as _
+from django.views import View
 
 from exports.columns import parse_column_keys
-from exports.exceptions import ExportBusy, ExportError, ExportNotFound
+from exports.declarations import Export, User
+from exports.exceptions import ExportBusy, ExportError, ExportNotFound, InvalidFilters
 from exports.filters import COLUMNS_PARAMETER
 from exports.registry import registry
 from exports.responses import download_headers, streaming_response
-from exports.runs import Surface, prepare
+from exports.runs import ExportRequest, Surface, prepare
 
 
-@require_safe
-def download(request: HttpRequest, name: str) -> HttpResponse | StreamingHttpResponse:
-    """Stream the export called ``name``, filtered by the query string (``?status=paid&columns=customer_email``).
+class ExportView(View):
+    """Stream an export, filtered by the query string (``?status=paid&columns=customer_email``).
 
-    ``HEAD`` answers with the headers ``GET`` would send, after the same checks, without reading a row.
+    The same checks and records as every surface: a logged-in user with the export's permission, filters and columns
+    validated (HTTP 400 with the reasons), the export's rows for that user (``Export.get_queryset(user)``), its row
+    limit, the user's concurrency limit (HTTP 429 with ``Retry-After``) and an audit record of the run. ``HEAD``
+    answers with the headers ``GET`` would send, after the same checks, without reading a row.
+
+    Set ``export_name`` to serve one export; otherwise the export is named by the URL's ``name`` argument (see
+    ``name_kwarg``). Override :meth:`get_export`, :meth:`has_permission`, :meth:`get_user`, :meth:`get_filters` or
+    :meth:`get_columns` to change one step.
     """
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    try:
-        export = registry.get(name)
-    except ExportNotFound as error:
-        raise Http404(str(error)) from None
-    if not export.has_permission(request.user):
-        raise PermissionDenied(f"You do not have permission to run the export {export.name!r}.")
-    try:
-        filters = {key: values for key, values in request.GET.lists() if key != COLUMNS_PARAMETER}
-    except TooManyFieldsSent:
-        return _bad_request(
-            f"Too many query parameters: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} are accepted."
-        )
-    try:
-        columns = request.GET.getlist(COLUMNS_PARAMETER)
-        export_request = prepare(
-            export,
-            surface=Surface.URL,
-            user=request.user,
-            filters=filters,
-            columns=parse_column_keys(columns) if columns else None,
-        )
-        if request.method == "HEAD":
-            response = HttpResponse()
-            download_headers(response, filename=export_request.filename())
+
+    #: The export this view serves; ``None``: the one named by the URL's ``name_kwarg`` argument.
+    export_name: str | None = None
+    name_kwarg = "name"
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user = self.get_user()
+        if not user.is_authenticated:
+            return self.handle_anonymous()
+        export = self.get_export()
+        if not self.has_permission(export, user):
+            message = _("You do not have permission to run the export %(name)s.") % {"name": repr(export.name)}
+            raise PermissionDenied(message)
+        try:
+            export_request = self.prepare(export, user)
+            if request.method == "HEAD":
+                return self.head_response(export_request)
+            return self.stream_response(export_request)
+        except ExportBusy as error:
+            response = HttpResponse(_reasons(error), status=429, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = str(error.retry_after)
             return response
-        with export_request.start() as run:
-            return streaming_response(request, run.stream(), filename=export_request.filename())
-    except ExportBusy as error:
-        response = HttpResponse(_reasons(error), status=429, content_type="text/plain; charset=utf-8")
-        response["Retry-After"] = str(error.retry_after)
+        except ExportError as error:
+            return HttpResponseBadRequest(_reasons(error), content_type="text/plain; charset=utf-8")
+
+    # Guards: each a step a subclass may change --------------------------------------------------------------------
+
+    def get_user(self) -> Any:
+        """Who runs the export: ``request.user`` (Django REST framework sets it on the request it authenticates)."""
+        return self.request.user
+
+    def handle_anonymous(self) -> HttpResponseBase:
+        """The answer to a visitor who is not logged in: the login page, coming back here after."""
+        return redirect_to_login(self.request.get_full_path())
+
+    def get_export(self) -> Export:
+        """The export to run: ``export_name``, else the URL's ``name`` argument; HTTP 404 when none is registered."""
+        name = self.export_name if self.export_name is not None else self.kwargs.get(self.name_kwarg, "")
+        try:
+            return registry.get(name)
+        except ExportNotFound as error:
+            raise Http404(str(error)) from None
+
+    def has_permission(self, export: Export, user: User) -> bool:
+        """Whether ``user`` may run ``export`` (HTTP 403 otherwise); by default the export's own rule."""
+        return export.has_permission(user)
+
+    def get_filters(self) -> dict[str, list[str]]:
+        """The caller's filters: every query parameter but ``columns`` (checked by the export: HTTP 400)."""
+        try:
+            return {key: values for key, values in self.request.GET.lists() if key != COLUMNS_PARAMETER}
+        except TooManyFieldsSent:
+            raise InvalidFilters(
+                _("Too many query parameters: at most %(count)s are accepted.")
+                % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
+            ) from None
+
+    def get_columns(self) -> list[str] | None:
+        """The optional columns asked for with ``?columns=a,b``; ``None``: the export's defaults."""
+        columns = self.request.GET.getlist(COLUMNS_PARAMETER)
+        return parse_column_keys(columns) if columns else None
+
+    def prepare(self, export: Export, user: User) -> ExportRequest:
+        """The checked request (raises :class:`~exports.exceptions.ExportError`: HTTP 400)."""
+        return prepare(export, surface=Surface.URL, user=user, filters=self.get_filters(), columns=self.get_columns())
+
+    # The response -------------------------------------------------------------------------------------------------
+
+    def head_response(self, export_request: ExportRequest) -> HttpResponseBase:
+        """The headers a download would have; no run starts and no row is read."""
+        response = HttpResponse()
+        download_headers(response, filename=export_request.filename())
         return response
-    except ExportError as error:
-        return _bad_request(_reasons(error))
 
-
-def _bad_request(reasons: str) -> HttpResponseBadRequest:
-    return HttpResponseBadRequest(reasons.rstrip("\n") + "\n", content_type="text/plain; charset=utf-8")
+    def stream_response(self, export_request: ExportRequest) -> HttpResponseBase:
+        """Start the run (raises :class:`~exports.exceptions.ExportBusy`: HTTP 429) and stream its file."""
+        with export_request.start() as run:
+            return streaming_response(self.request, run.stream(), filename=export_request.filename())
 
 
 def _reasons(error: ExportError) -> str:
-    return "\n".join(error.messages) + "\n"
+    return "\n".join(error.messages).rstrip("\n") + "\n"

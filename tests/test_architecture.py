@@ -11,7 +11,14 @@ LIBRARY = Path(__file__).resolve().parent.parent / "exports"
 
 #: Each module's layer: a module may import only from lower layers (or, within one layer, without a loop).
 LAYERS: list[set[str]] = [
-    {"exports.conf", "exports.exceptions", "exports.models", "exports.django_internals", "exports.choices"},
+    {
+        "exports.conf",
+        "exports.exceptions",
+        "exports.models",
+        "exports.django_internals",
+        "exports.choices",
+        "exports.signals",
+    },
     {"exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
     {"exports.options", "exports.cells", "exports.postgres.session", "exports.formats.csv"},
     {"exports.declarations", "exports.postgres.cells", "exports.limits", "exports.slots"},

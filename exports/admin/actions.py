@@ -2,8 +2,9 @@
 
 Add :class:`ExportActionMixin` to a ``ModelAdmin`` whose model has a registered export. Rows always come from the
 changelist (``ModelAdmin.get_queryset(request)``, list filters, search, date hierarchy), limited to the export's own
-rows, and stream through the same pipeline and writer as the download URL. What travels between pages is the
-changelist's query string, never a list of primary keys (except for rows ticked one by one, at most a page of them).
+rows for the user (``Export.get_queryset(user)``), and stream through the same pipeline and writer as the download
+URL. What travels between pages is the changelist's query string, never a list of primary keys (except for rows
+ticked one by one, at most a page of them).
 """
 
 from __future__ import annotations
@@ -168,17 +169,16 @@ class ExportActionMixin(_Base):
         self, request: HttpRequest, queryset: models.QuerySet[Any], columns: list[str] | None
     ) -> HttpResponseBase:
         export = self.get_export()
-        # The export's own rows (its queryset may annotate values or leave rows out), limited to the changelist's,
-        # in the changelist's order (the user sorted it; Django makes it total with the primary key).
-        rows = export.get_queryset().filter(pk__in=queryset.order_by().values("pk"))
+        # prepare() limits the export's rows for this user (its get_queryset(user)) to the changelist's, in the
+        # changelist's order (the user sorted it; Django makes it total with the primary key).
         try:
             export_request = prepare(
                 export,
                 surface=Surface.ADMIN,
                 user=request.user,
-                queryset=rows,
+                queryset=queryset,
                 columns=columns,
-                ordering=changelist_ordering(rows, queryset),
+                ordering=changelist_ordering(export.get_queryset(request.user), queryset),
             )
             with export_request.start() as run:
                 return streaming_response(request, run.stream(), filename=export_request.filename())

@@ -63,8 +63,10 @@ class Command(BaseCommand):
             "--user",
             dest="username",
             metavar="USERNAME",
-            help="Run as this user: the export's permission and the user's concurrency limit apply, and the audit "
-            "record names them (without it, the record names the operating-system user).",
+            help="Run as this user: the export's permission, its rows for that user (Export.get_queryset(user)) and "
+            "the user's concurrency limit apply, and the audit record names them. Without it the command runs as the "
+            "operator, who has shell access: every row of the export (get_queryset(None)), and the record names the "
+            "operating-system user.",
         )
         parser.add_argument(
             "--list",
