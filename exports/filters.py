@@ -28,6 +28,8 @@ from exports.exceptions import InvalidFilters
 
 #: The query parameter that chooses optional columns; no filter may be called this.
 COLUMNS_PARAMETER = "columns"
+#: The query parameter that chooses a CSV dialect (``?dialect=excel``).
+DIALECT_PARAMETER = "dialect"
 #: Lookups a filter may end with; the value of each is validated with the field's own form field.
 SCALAR_LOOKUPS = frozenset(
     {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}

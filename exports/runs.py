@@ -28,6 +28,8 @@ from exports.conf import app_settings
 from exports.declarations import Export, User
 from exports.exceptions import ExportError, TooManyRows
 from exports.filters import FilterValues
+from exports.formats.base import Format
+from exports.formats.registry import choose_format
 from exports.models import ExportRun
 from exports.pipeline import ClosingStream, choose_source, export_chunks
 from exports.postgres.session import read_snapshot
@@ -50,28 +52,28 @@ class ExportRequest:
     filters: FilterValues
     surface: Surface
     user: User | None
+    format: Format  # in its dialect
     chunk_size: int
-    formula_escaping: bool
+    formula_escaping: bool  # the export's setting, in a format a spreadsheet could run
     copy: bool
     #: For the audit record: the rows a surface chose itself (the admin's changelist), as an SQL condition.
     selection: str = ""
 
     @property
     def header(self) -> list[str]:
-        return [str(column.label) for column in self.columns]
+        return self.format.header(self.columns)
 
     def count(self) -> int:
         """How many rows the export will write (one ``COUNT`` query)."""
         return self.queryset.count()
 
     def filename(self) -> str:
-        return self.export.get_filename()
+        return self.export.get_filename(extension=self.format.extension)
 
     def source(self) -> CopyPlan | str:
         """The COPY plan for this request, or why its rows are read through the ORM instead."""
-        return choose_source(
-            self.queryset, self.columns, copy=self.copy, escape=self.formula_escaping, tz=export_time_zone()
-        )
+        tz, escape = export_time_zone(), self.formula_escaping
+        return choose_source(self.queryset, self.columns, format=self.format, copy=self.copy, escape=escape, tz=tz)
 
     def start(self) -> Run:
         """Claim the user's slot and record the start; raises :class:`~exports.exceptions.ExportBusy`."""
@@ -82,6 +84,8 @@ class ExportRequest:
             filters=self.filters.as_strings(),
             selection=self.selection,
             columns=[column.key for column in self.columns],
+            format=self.format.name,
+            dialect=self.format.dialect or "",
         )
         return Run(self, record)
 
@@ -96,16 +100,20 @@ def prepare(
     queryset: models.QuerySet[Any] | None = None,
     ordering: Sequence[Any] | None = None,
     chunk_size: int | None = None,
+    format: str | None = None,
+    dialect: str | None = None,
 ) -> ExportRequest:
     """Check a request for ``export``; raises :class:`~exports.exceptions.ExportError` with the reasons.
 
     ``filters`` are caller-given values (parameter -> values) checked against the export's allowed filters;
     ``columns`` names the optional columns wanted (``None``: the defaults); ``queryset`` replaces the export's own
     rows (the admin passes its changelist's), and ``ordering`` the export's order (the admin passes the changelist's).
-    Permission is the surface's to check, before it calls this.
+    ``format`` and ``dialect`` choose the format (:func:`~exports.formats.registry.choose_format`). Permission is the
+    surface's to check, before it calls this.
     """
     if chunk_size is not None and chunk_size < 1:
         raise ExportError(f"The chunk size must be a positive number, not {chunk_size}.")
+    chosen = choose_format(format, dialect=dialect, allowed=export.formats, default_dialect=export.dialect)
     filter_values = export.parse_filters(filters or {})
     selected = export.select_columns(columns)
     rows = export.order(filter_values.apply(export.get_queryset() if queryset is None else queryset), ordering)
@@ -117,8 +125,10 @@ def prepare(
         filters=filter_values,
         surface=Surface(surface),
         user=user,
+        format=chosen,
         chunk_size=chunk_size or export.chunk_size or app_settings.CHUNK_SIZE,
-        formula_escaping=app_settings.FORMULA_ESCAPING if export.formula_escaping is None else export.formula_escaping,
+        formula_escaping=chosen.escapes_formulas
+        and (app_settings.FORMULA_ESCAPING if export.formula_escaping is None else export.formula_escaping),
         copy=app_settings.COPY if export.copy is None else export.copy,
         selection="" if queryset is None else audit.describe_selection(queryset),
     )
@@ -189,6 +199,7 @@ class Run:
                 chunks = export_chunks(
                     request.queryset,
                     request.columns,
+                    format=request.format,
                     header=request.header,
                     source=request.source(),
                     chunk_size=request.chunk_size,
@@ -231,8 +242,8 @@ def _outcome_of(error: BaseException) -> Outcome:
 
 
 def _drop_connections(aliases: set[str]) -> None:
-    """Close this thread's connections after a failed stream (unless a caller's transaction holds them): Django's ASGI
-    handler neither closes a streaming response that raised nor sends ``request_finished``, so they would stay open."""
+    """Close this thread's connections after a failed stream, unless a caller's transaction holds them (Django's ASGI
+    handler neither closes a streaming response that raised nor sends ``request_finished``)."""
     for alias in aliases:
         connection = connections[alias]
         if not connection.in_atomic_block:

@@ -1,4 +1,6 @@
-"""``manage.py export NAME [-o PATH | -] [--filter KEY=VALUE ...]``: an export to stdout or a file."""
+"""``manage.py export NAME [-o PATH | -] [--format F] [--dialect D] [--filter KEY=VALUE ...]``: an export to stdout
+or a file, in the format the file's name ends with (``.csv``, ``.tsv``, ``.jsonl``, ``.xlsx``; text ones also
+``.gz``) or ``--format`` names."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from exports import Export, files
 from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
+from exports.formats.registry import extensions_to_names
 from exports.registry import registry
 from exports.runs import Run, Surface, prepare
 
@@ -22,7 +25,7 @@ BROKEN_PIPE_STATUS = 141
 
 
 class Command(BaseCommand):
-    help = "Write a registered export as CSV to stdout or to a file (written whole or not at all)."
+    help = "Write a registered export (CSV, TSV, JSON Lines, XLSX) to stdout or a file (written whole or not at all)."
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -36,8 +39,17 @@ class Command(BaseCommand):
             "-o",
             "--output",
             default="-",
-            help="The file to write; '-' (the default) is stdout. A name ending in .gz is gzip-compressed. The file "
-            "appears only when the export is complete.",
+            help="The file to write; '-' (the default) is stdout. Its suffix chooses the format (.csv, .tsv, .jsonl, "
+            ".xlsx); a text format's name may end in .gz to gzip it. The file appears only once the export is whole.",
+        )
+        parser.add_argument(
+            "--format",
+            dest="format_name",
+            metavar="FORMAT",
+            help="The format (csv, tsv, jsonl, xlsx...), when the output's suffix does not say (stdout: csv).",
+        )
+        parser.add_argument(
+            "--dialect", help="The CSV dialect: unix (comma, LF), excel (BOM, comma, CRLF), excel-semicolon (BOM, ;)."
         )
         parser.add_argument(
             "-f",
@@ -72,6 +84,8 @@ class Command(BaseCommand):
         filters: list[str],
         columns: str | None,
         chunk_size: int | None,
+        format_name: str | None,
+        dialect: str | None,
         username: str | None,
         list_exports: bool,
         verbosity: int,
@@ -83,6 +97,7 @@ class Command(BaseCommand):
             return
         if not name:
             raise CommandError("Name an export (see --list).")
+        compressed, chosen = _output_format(output, format_name)
         try:
             export = registry.get(name)
             user = _user(username, export) if username is not None else None
@@ -93,7 +108,10 @@ class Command(BaseCommand):
                 filters=_parse_filters(filters),
                 columns=parse_column_keys([columns]) if columns is not None else None,
                 chunk_size=chunk_size,
+                format=chosen,
+                dialect=dialect,
             )
+            self._check_target(output, compressed=compressed, text=request.format.text, name=request.format.name)
             run = request.start()
         except ExportError as error:
             raise CommandError(" ".join(error.messages)) from None
@@ -120,6 +138,14 @@ class Command(BaseCommand):
         if verbosity > 1:
             self.stderr.write(f"Wrote {run.rows_sent:,} rows ({run.bytes_sent:,} bytes).")
 
+    def _check_target(self, output: str, *, compressed: bool, text: bool, name: str) -> None:
+        if text:
+            return
+        if compressed:
+            raise CommandError(f"{output}: .gz applies to text formats; {name} is compressed already.")
+        if output == "-" and (getattr(self.stdout._out, "buffer", None) is None or self.stdout.isatty()):
+            raise CommandError(f"Not writing {name} to a terminal: give -o FILE, or pipe the output.")
+
     def _to_stdout(self, run: Run, on_progress: Any) -> None:
         target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
         chunks = run.stream(on_progress=on_progress)
@@ -142,6 +168,17 @@ class Command(BaseCommand):
 
 def _no_usage(file: Any = None) -> None:
     pass
+
+
+def _output_format(output: str, format_name: str | None) -> tuple[bool, str | None]:
+    """Whether the output is gzipped, and the format its name or ``--format`` asks for (``None``: the default)."""
+    compressed = output != "-" and output.lower().endswith(".gz")
+    base = output[:-3] if compressed else output
+    stem, dot, suffix = os.path.basename(base).rpartition(".")
+    named = extensions_to_names().get(suffix.lower()) if dot and stem and output != "-" else None
+    if format_name is not None and named is not None and named != format_name:
+        raise CommandError(f"{output} names a {named} file, but --format is {format_name}.")
+    return compressed, format_name or named
 
 
 def _user(username: str, export: Export) -> Any:
