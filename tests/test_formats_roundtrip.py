@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 #: The columns PostgreSQL writes itself: on PostgreSQL these take the COPY path.
 COPYABLE = ["text", "note", "flag", "count", "amount", "day", "moment", "uid"]
 DIALECTS = {"unix": (",", "\n"), "excel": (",", "\r\n"), "excel-semicolon": (";", "\r\n")}
-JSON_TYPES = {
+JSON_TYPES: dict[str, Any] = {
     "amount": decimal.Decimal,
     "day": datetime.date.fromisoformat,
     "moment": datetime.datetime.fromisoformat,

@@ -26,6 +26,7 @@ pytestmark = [
 ]
 
 ROWS = len(AWKWARD_TEXT)
+WITH_VALUES: list[str | Column] = [*COPYABLE, Column("kind", name="kind_value", choice_labels=False)]
 KINDS = {"r": "Red", "b": "Blue"}
 
 
@@ -49,8 +50,7 @@ def test_every_csv_dialect_through_copy_is_the_orm_bytes(dialect, delimiter, zon
 
 @pytest.mark.usefixtures("awkward_samples")
 def test_tsv_through_copy_is_the_orm_bytes():
-    columns = [*COPYABLE, Column("kind", name="kind_value", choice_labels=False)]
-    copied, orm = both_paths(Export(Sample, columns=columns), format="tsv")
+    copied, orm = both_paths(Export(Sample, columns=WITH_VALUES), format="tsv")
     assert copied == orm
     lines = copied.decode().split("\n")
     assert lines[-1] == "" and len(lines) == ROWS + 2
@@ -72,13 +72,12 @@ def test_tsv_escapes_what_copy_escapes(db):
 @pytest.mark.parametrize("zone", ["UTC", "Pacific/Chatham"])
 @pytest.mark.usefixtures("awkward_samples")
 def test_json_lines_through_copy_is_the_orm_bytes(zone):
-    columns = [*COPYABLE, Column("kind", name="kind_value", choice_labels=False)]
     with timezone.override(zoneinfo.ZoneInfo(zone)):
-        copied, orm = both_paths(Export(Sample, columns=columns), format="jsonl")
+        copied, orm = both_paths(Export(Sample, columns=WITH_VALUES), format="jsonl")
     assert copied == orm
     objects = [json.loads(line) for line in copied.decode().splitlines()]
     assert len(objects) == ROWS
-    assert list(objects[0]) == [column if isinstance(column, str) else column.key for column in columns]
+    assert list(objects[0]) == [column if isinstance(column, str) else column.key for column in WITH_VALUES]
     assert [o["text"] for o in objects[:3]] == [None, "", "plain"]  # no formula escaping, NULL apart from ""
     assert "=1+2" in {o["text"] for o in objects}
     assert {o["kind"] for o in objects} == {"Red", "Blue", "x", ""}
