@@ -119,6 +119,16 @@ def check_exports(**kwargs: Any) -> list[checks.CheckMessage]:
                     id="exports.E011",
                 )
             )
+        missing = [name for name in export.formats or () if name not in format_paths()]
+        if missing:
+            messages.append(
+                checks.Error(
+                    f"Export {export.name!r} is offered as {', '.join(missing)}, which no format is called now.",
+                    hint="Register the format in EXPORTS_FORMATS, or leave it out of the export's formats.",
+                    obj=export,
+                    id="exports.E014",
+                )
+            )
         permission = export.required_permission
         if isinstance(export.permission, str) and permission is not None and not _declared(permission):
             messages.append(

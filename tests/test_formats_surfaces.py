@@ -263,3 +263,38 @@ def test_one_format_and_no_optional_columns_downloads_at_once(
     response = admin_exporter.get(EXPORT_ALL)
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == MEDIA_TYPES["tsv"]
+
+
+# Settings -----------------------------------------------------------------------------------------------------------
+
+
+def test_the_formats_setting_is_checked(settings, temporary_export):
+    from exports.checks import check_formats
+
+    settings.EXPORTS_FORMATS = {"ods": "exports.formats.tsv.TSV", "csv2": "exports.nowhere.CSV", "tsv": None}
+    errors = {str(error.msg) for error in check_formats()}
+    assert any("EXPORTS_FORMATS['ods']" in error and "must be named 'ods'" in error for error in errors)
+    assert any("EXPORTS_FORMATS['csv2']" in error for error in errors)
+    assert {error.id for error in check_formats()} == {"exports.E007"}
+    settings.EXPORTS_FORMATS = ["csv"]
+    assert [error.id for error in check_formats()] == ["exports.E007"]
+
+
+def test_a_setting_removes_a_format_an_export_offers(settings, temporary_export, logged_in):
+    from exports.checks import check_exports
+
+    temporary_export(Export(Order, name="tsv-too", columns=["reference"], formats=["csv", "tsv"]))
+    settings.EXPORTS_FORMATS = {"tsv": None}
+    assert "tsv" not in format_names()
+    assert [error.id for error in check_exports() if error.obj.name == "tsv-too"] == ["exports.E014"]
+    assert logged_in.get("/exports/orders.tsv").status_code == 404
+
+
+def test_a_project_format_is_served_by_every_surface(settings, logged_in, make_orders, tmp_path):
+    settings.EXPORTS_FORMATS = {"psv": "tests.testapp.formats.PipeSeparated"}
+    make_orders(2)
+    response = logged_in.get("/exports/orders.psv")
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert body(response).startswith(b"ID|Reference|")
+    command("orders", "-o", str(tmp_path / "o.psv"))
+    assert (tmp_path / "o.psv").read_bytes() == body(logged_in.get("/exports/orders.psv"))

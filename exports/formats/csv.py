@@ -58,9 +58,9 @@ class _Lines:
 class CSVEncoder:
     """Writes a header and batches of rows as UTF-8 CSV, yielding chunks of at least ``buffer_size`` bytes."""
 
-    def __init__(self, *, buffer_size: int, dialect: str = DEFAULT_DIALECT) -> None:
+    def __init__(self, *, buffer_size: int, dialect: str | Dialect = DEFAULT_DIALECT) -> None:
         self.buffer_size = buffer_size
-        self.dialect = DIALECTS[dialect]
+        self.dialect = DIALECTS[dialect] if isinstance(dialect, str) else dialect
         self._lines = _Lines()
         self._writer = csv.writer(
             self._lines, delimiter=self.dialect.delimiter, lineterminator=self.dialect.line_terminator
