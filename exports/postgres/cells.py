@@ -9,8 +9,9 @@ quotes an empty string where Python's csv writes nothing), datetimes through ``t
 (:mod:`exports.postgres.session` sets it to the export's).
 
 A format says which cells it takes (:class:`~exports.formats.base.SQLCells`): CSV's text; the same text with empty text
-kept apart from NULL (TSV); or the JSON text of each value (JSON Lines), through ``to_json``, which escapes a string as
-Python's ``json`` does (``\\n``, ``\\"``, ``\\u001f``; non-ASCII characters as they are).
+kept apart from NULL (TSV); or the JSON text of each value (JSON Lines): numbers as their text, the others quoted,
+free text through ``to_json``, which escapes a string as Python's ``json`` does (``\\n``, ``\\"``, ``\\u001f``;
+non-ASCII characters as they are). ``to_json`` costs a type lookup per call, so it is kept to the cells that need it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.db.models import F, Func, TextField
 from exports.cells import FORMULA_TRIGGERS, TEXT_FIELDS, escape_formula
 from exports.columns import ResolvedColumn
 from exports.formats.base import SQLCells
+from exports.formats.jsonl import json_string
 from exports.postgres.session import NoZoneName, zone_name
 
 _INTEGER_FIELDS: Final = models.IntegerField | models.AutoField
@@ -84,12 +86,8 @@ def sql_cell(
     if style is SQLCells.JSON:
         escape = False
     if column.column.choice_labels and field.choices:
-        cell = _choices_cell(column, field, escape=escape, tz=tz, style=style)
-    else:
-        cell = Cell(column.path, _field_template(field, column.key, escape=escape, tz=tz, style=style))
-    if style is SQLCells.JSON:
-        cell.cell_template = f"COALESCE(to_json({cell.cell_template})::text, 'null')"
-    return cell
+        return _choices_cell(column, field, escape=escape, tz=tz, style=style)
+    return Cell(column.path, _field_template(field, column.key, escape=escape, tz=tz, style=style))
 
 
 def _choices_cell(
@@ -108,32 +106,29 @@ def _choices_cell(
         label_cell: str | None = escape_formula(label) if escape else label
         if style is SQLCells.CSV:
             label_cell = label_cell or None
+        elif json:
+            label_cell = json_string(label)
         if value is None:
             null_label.append(label_cell)
         elif type(value) is not value_type:
             raise NotInSQL(f"column {column.key!r}: the choice {value!r} is not a {value_type.__name__}")
         else:
-            whens.append("WHEN %s THEN to_json(%s::text)" if json else "WHEN %s THEN %s")
+            whens.append("WHEN %s THEN %s")
             params.extend([value, label_cell])
+    # A value outside the choices is written as the field writes it (in JSON, a number stays a number).
     otherwise = _field_template(field, column.key, escape=escape, tz=tz, style=style)
-    if json:
-        # Labels are strings and other values keep their type (a number stays a number): a CASE over JSON values.
-        otherwise = f"to_json({otherwise})"
     # The simple CASE form evaluates the column once, where WHEN x = ... evaluates it per branch.
     template = f"CASE {{x}} {' '.join(whens)} ELSE {otherwise} END" if whens else otherwise
     if null_label:
-        then = "to_json(%s::text)" if json else "%s"
-        template = f"CASE WHEN {{x}} IS NULL THEN {then} ELSE {template} END"
+        template = f"CASE WHEN {{x}} IS NULL THEN %s ELSE {template} END"
         params = null_label + params
-    if json:
-        template = f"({template})::json"  # to_json() of a json value is that value
     return Cell(column.path, template, params)
 
 
 def _field_template(
     field: models.Field[Any, Any], key: str, *, escape: bool, tz: datetime.tzinfo | None, style: SQLCells
 ) -> str:
-    """SQL writing a value of ``field`` ({x}) as the format's converters do (for JSON: the value to_json() takes)."""
+    """SQL writing a value of ``field`` ({x}) as the format's converters do."""
     if field.is_relation:
         target = getattr(field, "target_field", None)
         if target is None:  # pragma: no cover - a concrete foreign key always has a target
@@ -143,17 +138,27 @@ def _field_template(
         raise NotInSQL(f"column {key!r}: {type(field).__name__} converts its values in Python")
     json = style is SQLCells.JSON
     if isinstance(field, models.BooleanField):
-        return "{x}" if json else "CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END"
+        null = " ELSE 'null'" if json else ""
+        return f"CASE WHEN {{x}} THEN 'true' WHEN NOT {{x}} THEN 'false'{null} END"
+    if isinstance(field, models.DecimalField) and (
+        field.decimal_places is None or field.decimal_places > _MAX_DECIMAL_PLACES
+    ):
+        raise NotInSQL(f"column {key!r}: a decimal with more than {_MAX_DECIMAL_PLACES} places")
     if isinstance(field, models.DateTimeField):
-        return _datetime_template(tz)
-    if isinstance(field, models.DateField):
-        return "to_char({x}, 'YYYY-MM-DD')"
-    if isinstance(field, _INTEGER_FIELDS | models.UUIDField):
-        return "{x}"
-    if isinstance(field, models.DecimalField):
-        if field.decimal_places is None or field.decimal_places > _MAX_DECIMAL_PLACES:
-            raise NotInSQL(f"column {key!r}: a decimal with more than {_MAX_DECIMAL_PLACES} places")
-        return "{x}::text" if json else "{x}"
+        text = _datetime_template(tz)
+    elif isinstance(field, models.DateField):
+        text = "to_char({x}, 'YYYY-MM-DD')"
+    elif isinstance(field, _INTEGER_FIELDS):
+        return "COALESCE({x}::text, 'null')" if json else "{x}"
+    elif isinstance(field, models.UUIDField | models.DecimalField):
+        text = "{x}::text" if json else "{x}"
+    elif json and isinstance(field, TEXT_FIELDS):
+        return "COALESCE(to_json({x})::text, 'null')"
+    else:
+        text = ""
+    if text:
+        # In JSON a string: its text never holds a character to escape (digits, signs, letters of ISO 8601 or hex).
+        return f"COALESCE('\"' || {text} || '\"', 'null')" if json else text
     if isinstance(field, TEXT_FIELDS):
         otherwise = "NULLIF({x}, '')" if style is SQLCells.CSV else "{x}"
         if escape:
