@@ -12,7 +12,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const dialect = form.querySelector(".exports-dialect");
   if (format && dialect) {
     const toggle = () => {
-      dialect.hidden = format.value !== "csv";
+      // The admin's stylesheet gives a form row a display of its own, which the hidden attribute does not override.
+      dialect.style.display = format.value === "csv" ? "" : "none";
     };
     format.addEventListener("change", toggle);
     toggle();
