@@ -20,7 +20,13 @@ LAYERS: list[set[str]] = [
         "exports.signals",
     },
     {"exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
-    {"exports.options", "exports.cells", "exports.postgres.session", "exports.formats.csv"},
+    {"exports.cells", "exports.postgres.session", "exports.sources.rows"},
+    # A format is its cells' rules and its encoder: nothing of runs, sources or surfaces. The workbook writer
+    # (exports.formats.xlsx) sits with the others; the registry reads the settings and loads them by name.
+    {"exports.formats.base", "exports.formats.xlsx"},
+    {"exports.formats.csv", "exports.formats.tsv", "exports.formats.jsonl", "exports.formats.typed"},
+    {"exports.formats.registry"},
+    {"exports.options"},
     {"exports.declarations", "exports.postgres.cells", "exports.limits", "exports.slots"},
     {
         "exports.registry",
@@ -46,6 +52,7 @@ LAYERS: list[set[str]] = [
         "exports.management.commands.exports_cleanup",
         "exports.management.progress",
         "exports.management.interrupts",
+        "exports.management.arguments",
     },
 ]
 

@@ -1,4 +1,6 @@
-"""``manage.py export NAME [-o PATH | -] [--filter KEY=VALUE ...]``: an export to stdout or a file."""
+"""``manage.py export NAME [-o PATH | -] [--format F] [--dialect D] [--filter KEY=VALUE ...]``: an export to stdout
+or a file, in the format the file's name ends with (``.csv``, ``.tsv``, ``.jsonl``, ``.xlsx``; text ones also
+``.gz``) or ``--format`` names."""
 
 from __future__ import annotations
 
@@ -9,13 +11,12 @@ import sys
 from collections.abc import Generator
 from typing import Any, BinaryIO
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exports import Export, catalog, files
+from exports import catalog, files
 from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
+from exports.management.arguments import output_format, parse_filters, user_named
 from exports.management.interrupts import Stopping, Terminated, stop_on_signals
 from exports.management.progress import Progress
 from exports.registry import registry
@@ -28,7 +29,7 @@ TERMINATED_STATUS = 128 + signal.SIGTERM
 
 
 class Command(BaseCommand):
-    help = "Write a registered export as CSV to stdout or to a file (written whole or not at all)."
+    help = "Write a registered export (CSV, TSV, JSON Lines, XLSX) to stdout or a file (written whole or not at all)."
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -42,8 +43,17 @@ class Command(BaseCommand):
             "-o",
             "--output",
             default="-",
-            help="The file to write; '-' (the default) is stdout. A name ending in .gz is gzip-compressed. The file "
-            "appears only when the export is complete.",
+            help="The file to write; '-' (the default) is stdout. Its suffix chooses the format (.csv, .tsv, .jsonl, "
+            ".xlsx); a text format's name may end in .gz to gzip it. The file appears only once the export is whole.",
+        )
+        parser.add_argument(
+            "--format",
+            dest="format_name",
+            metavar="FORMAT",
+            help="The format (csv, tsv, jsonl, xlsx...), when the output's suffix does not say (stdout: csv).",
+        )
+        parser.add_argument(
+            "--dialect", help="The CSV dialect: unix (comma, LF), excel (BOM, comma, CRLF), excel-semicolon (BOM, ;)."
         )
         parser.add_argument(
             "-f",
@@ -84,6 +94,8 @@ class Command(BaseCommand):
         *args: Any,
         name: str | None,
         output: str,
+        format_name: str | None,
+        dialect: str | None,
         filters: list[str],
         columns: str | None,
         chunk_size: int | None,
@@ -107,6 +119,8 @@ class Command(BaseCommand):
                     stopping,
                     name,
                     output=output,
+                    format_name=format_name,
+                    dialect=dialect,
                     filters=filters,
                     columns=columns,
                     chunk_size=chunk_size,
@@ -139,23 +153,29 @@ class Command(BaseCommand):
         name: str,
         *,
         output: str,
+        format_name: str | None,
+        dialect: str | None,
         filters: list[str],
         columns: str | None,
         chunk_size: int | None,
         username: str | None,
         verbosity: int,
     ) -> Run:
+        compressed, chosen = output_format(output, format_name)
         try:
             export = registry.get(name)
-            user = _user(username, export) if username is not None else None
+            user = user_named(username, export) if username is not None else None
             request = prepare(
                 export,
                 surface=Surface.COMMAND,
                 user=user,
-                filters=_parse_filters(filters),
+                filters=parse_filters(filters),
                 columns=parse_column_keys([columns]) if columns is not None else None,
                 chunk_size=chunk_size,
+                format=chosen,
+                dialect=dialect,
             )
+            self._check_target(output, compressed=compressed, text=request.format.text, name=request.format.name)
             run = request.start()
         except ExportError as error:
             raise CommandError(" ".join(error.messages)) from None
@@ -174,6 +194,14 @@ class Command(BaseCommand):
             if progress is not None:
                 progress.finish()
         return run
+
+    def _check_target(self, output: str, *, compressed: bool, text: bool, name: str) -> None:
+        if text:
+            return
+        if compressed:
+            raise CommandError(f"{output}: .gz applies to text formats; {name} is compressed already.")
+        if output == "-" and (getattr(self.stdout._out, "buffer", None) is None or self.stdout.isatty()):
+            raise CommandError(f"Not writing {name} to a terminal: give -o FILE, or pipe the output.")
 
     def _to_stdout(self, chunks: Generator[bytes, None, None]) -> None:
         target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
@@ -196,23 +224,3 @@ class Command(BaseCommand):
 
 def _no_usage(file: Any = None) -> None:
     pass
-
-
-def _user(username: str, export: Export) -> Any:
-    try:
-        user = get_user_model()._default_manager.get_by_natural_key(username)
-    except ObjectDoesNotExist:
-        raise CommandError(f"No user is called {username!r}.") from None
-    if not export.has_permission(user):
-        raise CommandError(f"The user {username!r} may not run the export {export.name!r}.")
-    return user
-
-
-def _parse_filters(items: list[str]) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CommandError(f"--filter takes KEY=VALUE, not {item!r}.")
-        filters.setdefault(key.strip(), []).append(value)
-    return filters
