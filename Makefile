@@ -1,22 +1,32 @@
 # The two set-up commands of the README: `make demo` and `make test`. Each creates the virtual environment on first
 # use (Python 3.11+), installs the project with its test tools, and does the rest.
+#
+# Another interpreter gets a virtual environment of its own, with the newest Django it runs:
+#   make demo PYTHON=python3.13            the demo on Django 6.1 (.venv-python3.13)
+#   make test PYTHON=python3.12            lint and suite on Python 3.12
+# `make matrix` runs every supported Django on every Python it supports (noxfile.py); arguments go through NOXARGS,
+# e.g. `make matrix NOXARGS="-t sqlite"`.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 BIN := $(VENV)/bin
+# The demo's address; runserver's own options (e.g. --noreload) go in DEMOARGS.
+PORT ?= 8000
+DEMOARGS ?=
+NOXARGS ?=
 
-.PHONY: demo test lint test-postgres clean
+.PHONY: demo test lint test-postgres matrix clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,matrix]'
 	touch $@
 
 ## The demo: SQLite, seeded orders, a demo user with the export permission, then the development server.
 demo: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver $(DEMOARGS) 127.0.0.1:$(PORT)
 
 ## Lint, type-check and run the whole suite (SQLite; PostgreSQL too when DATABASE_URL is set).
 test: $(BIN)/.installed lint
@@ -31,5 +41,9 @@ lint: $(BIN)/.installed
 test-postgres: $(BIN)/.installed
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/exports} $(BIN)/python -m pytest
 
+## Every supported Django/Python pair on SQLite, the oldest and newest on PostgreSQL, lint on both (noxfile.py).
+matrix: $(BIN)/.installed
+	$(BIN)/nox $(NOXARGS)
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-* .nox var .pytest_cache .mypy_cache .ruff_cache
