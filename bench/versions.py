@@ -16,6 +16,7 @@ import argparse
 import datetime
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,17 +41,26 @@ def environment(django: str, python: str) -> Path:
     return interpreter / "python"
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process (all its threads) has used: less swayed than wall time by other work on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def version_of(python: Path, module: str) -> str:
     code = f"import importlib.metadata as m; print(m.version({module!r}))"
     return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def command_time(python: Path, env: dict[str, str], folder: str) -> tuple[float, bytes]:
+def command_time(python: Path, env: dict[str, str], folder: str) -> tuple[float, float, bytes]:
+    """``manage.py export orders`` to a file: its wall time, its CPU time, and the file."""
     target = Path(folder, "command.csv")
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([python, "manage.py", "export", "orders", "-o", str(target)], env=env, cwd=ROOT, check=True)
     elapsed = time.perf_counter() - started
-    return elapsed, target.read_bytes()
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime, target.read_bytes()
 
 
 def main() -> None:
@@ -70,7 +80,9 @@ def main() -> None:
     server_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
 
     results: dict[tuple[str, str, str], list[Sample]] = {}
+    cpu: dict[tuple[str, str, str], list[float]] = {}
     commands: dict[str, list[float]] = {release: [] for release in releases}
+    command_cpu: dict[str, list[float]] = {release: [] for release in releases}
     files: dict[str, bytes] = {}
     # The releases alternate within each case, and the order flips every round, so neither always runs first.
     for round_ in range(args.repeat):
@@ -81,7 +93,9 @@ def main() -> None:
                     server = Server(kind, server_env, python=str(pythons[release]))
                     try:
                         fetch(server, "/exports/orders.csv?reference=warm-up")
+                        before = cpu_seconds(server.worker)
                         sample = fetch(server, path)
+                        cpu.setdefault((release, kind, case), []).append(cpu_seconds(server.worker) - before)
                     finally:
                         server.stop()
                     print(f"Django {release} {kind:8} {case:10} {sample.total:6.2f}s", file=sys.stderr)
@@ -90,13 +104,13 @@ def main() -> None:
                     results.setdefault((release, kind, case), []).append(sample)
         with tempfile.TemporaryDirectory() as folder:
             for release in order:
-                elapsed, files[release] = command_time(
-                    pythons[release], {**env, "DJANGO_SETTINGS_MODULE": "project.settings"}, folder
-                )
+                manage_env = {**env, "DJANGO_SETTINGS_MODULE": "project.settings"}
+                elapsed, used, files[release] = command_time(pythons[release], manage_env, folder)
                 commands[release].append(elapsed)
+                command_cpu[release].append(used)
     digests = {sample.digest for samples in results.values() for sample in samples}
     same_files = len(set(files.values())) == 1
-    report = render(args, releases, pythons, results, commands, len(digests) == 1 and same_files)
+    report = render(args, releases, pythons, results, cpu, (commands, command_cpu), len(digests) == 1 and same_files)
     args.output.write_text(report)
     print(report)
     if len(digests) != 1 or not same_files:
@@ -108,21 +122,21 @@ def render(
     releases: list[str],
     pythons: dict[str, Path],
     results: dict[tuple[str, str, str], list[Sample]],
-    commands: dict[str, list[float]],
+    cpu: dict[tuple[str, str, str], list[float]],
+    command: tuple[dict[str, list[float]], dict[str, list[float]]],
     identical: bool,
 ) -> str:
     base, new = releases[0], releases[-1]
     exact = {release: version_of(pythons[release], "django") for release in releases}
     psycopg2 = version_of(pythons[base], "psycopg2-binary")
 
-    def total(release: str, kind: str, case: str) -> float:
-        return statistics.median(sample.total for sample in results[(release, kind, case)])
+    def median(values: list[float]) -> float:
+        return float(statistics.median(values))
 
-    def first_row(release: str, kind: str, case: str) -> float:
-        return statistics.median(sample.first_row for sample in results[(release, kind, case)]) * 1000
-
-    def growth(release: str, kind: str, case: str) -> float:
-        return max(sample.rss_growth_mb for sample in results[(release, kind, case)])
+    def paired(old: list[float], new: list[float]) -> str:
+        """The median of the round-by-round ratios (each pair ran back to back), and their range: the noise."""
+        ratios = sorted(n / o for o, n in zip(old, new, strict=True))
+        return f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
 
     lines = [
         f"# Django {exact[new]} against {exact[base]}: {args.rows:,} orders, {datetime.date.today().isoformat()}",
@@ -131,27 +145,32 @@ def render(
         f"psycopg2 {psycopg2}; each release in the matrix's environment for it (`noxfile.py`).",
         f"`python -m bench.versions --rows {args.rows} --repeat {args.repeat}`: medians of {args.repeat} runs, the "
         "releases interleaved request by request (the order flipping every round), each request on a fresh worker "
-        "after one empty export, as `python -m bench` measures. Time ratio: the newer release's median time over the "
-        "older's (above 1.00x: slower).",
+        "after one empty export, as `python -m bench` measures. Wall: the client's time for the whole download. CPU: "
+        "what the worker process (all its threads) used for the request, or the command's process: less swayed than "
+        "wall time by other work on the machine (PostgreSQL's own work is in neither). Each ratio is "
+        f"{new} over {base} (above 1.00x: slower): the median of the ratios of the two runs of each round, which ran "
+        "back to back, and their range, which shows the noise.",
         "",
-        f"| server | path | total {base} | total {new} | time {new}/{base} | rows/s {base} | rows/s {new} "
-        f"| first row {base} | first row {new} | RSS growth {base} | RSS growth {new} |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| server | path | wall {base} | wall {new} | wall {new}/{base} (range) | CPU {base} | CPU {new} "
+        f"| CPU {new}/{base} (range) | first row {base} / {new} | RSS growth {base} / {new} |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind in SERVERS:
         for case in CASES:
-            old_total, new_total = total(base, kind, case), total(new, kind, case)
+            walls = [[sample.total for sample in results[(release, kind, case)]] for release in (base, new)]
+            cpus = [cpu[(release, kind, case)] for release in (base, new)]
+            first = [median([s.first_row * 1000 for s in results[(release, kind, case)]]) for release in (base, new)]
+            growth = [max(s.rss_growth_mb for s in results[(release, kind, case)]) for release in (base, new)]
             lines.append(
-                f"| {kind} | {case} | {old_total:.3f} s | {new_total:.3f} s | {new_total / old_total:.2f}x "
-                f"| {args.rows / old_total:,.0f} | {args.rows / new_total:,.0f} "
-                f"| {first_row(base, kind, case):.0f} ms | {first_row(new, kind, case):.0f} ms "
-                f"| {growth(base, kind, case):+.1f} MB | {growth(new, kind, case):+.1f} MB |"
+                f"| {kind} | {case} | {median(walls[0]):.3f} s | {median(walls[1]):.3f} s | {paired(*walls)} "
+                f"| {median(cpus[0]):.3f} s | {median(cpus[1]):.3f} s | {paired(*cpus)} "
+                f"| {first[0]:.0f} / {first[1]:.0f} ms | {growth[0]:+.1f} / {growth[1]:+.1f} MB |"
             )
-    old_command, new_command = statistics.median(commands[base]), statistics.median(commands[new])
+    walls = [command[0][release] for release in (base, new)]
+    cpus = [command[1][release] for release in (base, new)]
     lines += [
-        f"| command | `manage.py export orders -o file` (COPY) | {old_command:.3f} s | {new_command:.3f} s "
-        f"| {new_command / old_command:.2f}x | {args.rows / old_command:,.0f} | {args.rows / new_command:,.0f} "
-        "| - | - | - | - |",
+        f"| command | `manage.py export orders -o file` (COPY) | {median(walls[0]):.3f} s | {median(walls[1]):.3f} s "
+        f"| {paired(*walls)} | {median(cpus[0]):.3f} s | {median(cpus[1]):.3f} s | {paired(*cpus)} | - | - |",
         "",
         f"Every download and file byte-identical across both releases and both paths: {'yes' if identical else 'NO'}.",
         "",
