@@ -84,7 +84,8 @@ class Sample:
 
 
 class Server:
-    def __init__(self, kind: str, env: dict[str, str]) -> None:
+    def __init__(self, kind: str, env: dict[str, str], python: str = sys.executable) -> None:
+        """A ``kind`` server with ``env``, run by the interpreter ``python`` (another virtual environment's)."""
         self.kind = kind
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
@@ -96,7 +97,7 @@ class Server:
             command += ["--bind", f"fd://{fd}", "--timeout", "600"]
         else:
             command = ["-m", "uvicorn", "project.asgi:application", "--fd", str(fd), "--log-level", "warning"]
-        self.process = subprocess.Popen([sys.executable, *command], pass_fds=[fd], env=env, cwd=ROOT)
+        self.process = subprocess.Popen([python, *command], pass_fds=[fd], env=env, cwd=ROOT)
         listener.close()
         self.worker = self._worker_pid()
 
