@@ -13,7 +13,16 @@ LIBRARY = Path(__file__).resolve().parent.parent / "exports"
 LAYERS: list[set[str]] = [
     {"exports.conf", "exports.exceptions", "exports.models", "exports.django_internals"},
     {"exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
-    {"exports.options", "exports.cells", "exports.postgres.session", "exports.formats.csv"},
+    {
+        "exports.options",
+        "exports.cells",
+        "exports.postgres.session",
+        "exports.formats.csv",
+        "exports.formats.xlsx",
+        "exports.formats.xlsx_cells",
+        "exports.formats.xlsx_parts",
+        "exports.formats.xlsx_zip",
+    },
     {"exports.declarations", "exports.postgres.cells", "exports.limits", "exports.slots"},
     {"exports.registry", "exports.audit", "exports.sources.orm", "exports.sources.copy", "exports.admin.picker"},
     {"exports.pipeline"},
