@@ -23,7 +23,13 @@ LAYERS: list[set[str]] = [
     {"exports.cells", "exports.postgres.session", "exports.sources.rows"},
     # A format is its cells' rules and its encoder: nothing of runs, sources or surfaces. The workbook writer
     # (exports.formats.xlsx) sits with the others; the registry reads the settings and loads them by name.
-    {"exports.formats.base", "exports.formats.xlsx"},
+    {
+        "exports.formats.base",
+        "exports.formats.xlsx",
+        "exports.formats.xlsx_cells",
+        "exports.formats.xlsx_parts",
+        "exports.formats.xlsx_zip",
+    },
     {"exports.formats.csv", "exports.formats.tsv", "exports.formats.jsonl", "exports.formats.typed"},
     {"exports.formats.registry"},
     {"exports.options"},

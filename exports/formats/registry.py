@@ -4,13 +4,11 @@ As Django's serializers are found (``BUILTIN_SERIALIZERS`` and ``SERIALIZATION_M
 
     EXPORTS_FORMATS = {"ods": "myproject.exports_ods.ODS"}  # name -> dotted path of a Format subclass
 
-A project's entry replaces a built-in format of the same name; ``None`` as the path removes one. XLSX is built in when
-its writer (:data:`exports.formats.typed.ENCODER_MODULE`) is installed.
+A project's entry replaces a built-in format of the same name; ``None`` as the path removes one.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from typing import Final
 
@@ -19,7 +17,6 @@ from django.utils.module_loading import import_string
 from exports.conf import app_settings
 from exports.exceptions import ExportError, UnknownFormat
 from exports.formats.base import Format
-from exports.formats.typed import ENCODER_MODULE
 
 BUILTIN_FORMATS: Final = {
     "csv": "exports.formats.csv.CSV",
@@ -33,8 +30,6 @@ DEFAULT_FORMAT: Final = "csv"
 def format_paths() -> dict[str, str]:
     """Every format's name and the dotted path of its class, the built-in ones first."""
     paths = dict(BUILTIN_FORMATS)
-    if importlib.util.find_spec(ENCODER_MODULE) is None:
-        del paths["xlsx"]
     for name, path in (app_settings.FORMATS or {}).items():
         if path is None:
             paths.pop(name, None)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import importlib
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -25,6 +24,7 @@ from django.db import models
 from exports.cells import ColumnConverter, json_text
 from exports.columns import ResolvedColumn
 from exports.formats.base import Encoder, Format
+from exports.formats.xlsx import XLSXEncoder
 
 #: The types the workbook writer takes as they are.
 PLAIN_TYPES: Final = (str, bool, int, float, decimal.Decimal, datetime.date, datetime.time)
@@ -40,8 +40,6 @@ _PLAIN_FIELDS: Final = (
     models.CharField,
     models.TextField,
 )
-#: The module holding the workbook writer.
-ENCODER_MODULE: Final = "exports.formats.xlsx"
 
 
 def local_datetime(tz: datetime.tzinfo | None) -> Callable[[datetime.datetime], datetime.datetime]:
@@ -106,7 +104,7 @@ def field_typed_converter(field: models.Field[Any, Any], *, tz: datetime.tzinfo 
 
 
 class XLSX(Format):
-    """An Office Open XML workbook, streamed while it is built (the writer is :data:`ENCODER_MODULE`'s)."""
+    """An Office Open XML workbook, streamed while it is built (:class:`~exports.formats.xlsx.XLSXEncoder`)."""
 
     name = "xlsx"
     extension = "xlsx"
@@ -121,6 +119,4 @@ class XLSX(Format):
         return typed_converter(column, tz=tz)
 
     def encoder(self, *, buffer_size: int) -> Encoder:
-        writer: Any = importlib.import_module(ENCODER_MODULE).XLSXEncoder
-        encoder: Encoder = writer(buffer_size=buffer_size)
-        return encoder
+        return XLSXEncoder(buffer_size=buffer_size)
