@@ -157,25 +157,42 @@ def iso_column(values: Sequence[Any]) -> list[Any]:
     return [None if v is None else v.isoformat() for v in values]
 
 
-def labels_column(labels: dict[Any, str | None], otherwise: Converter) -> ColumnConverter:
+def labels_column(labels: dict[Any, Any], otherwise: Converter) -> ColumnConverter:
     """Choices: the (already written) label of a value, else the value as ``otherwise`` writes it."""
     return lambda values: [labels[v] if v in labels else otherwise(v) for v in values]
 
 
-def column_converter(column: ResolvedColumn, *, escape: bool, tz: datetime.tzinfo | None) -> ColumnConverter | None:
-    """What turns a column of fetched values into cells, chosen once per run; ``None`` when the values are written as
-    they come."""
+def converter_for(
+    column: ResolvedColumn,
+    *,
+    render_any: Converter,
+    label: Converter,
+    for_field: Callable[[models.Field[Any, Any]], ColumnConverter | None],
+) -> ColumnConverter | None:
+    """The column converter of any format, from its parts: ``render_any`` writes a value of any type (a format hook's
+    result, an annotation, an attribute), ``label`` a choice's label, and ``for_field`` the values of a field."""
     field = column.field
     if column.column.format is not None:
-        hook, render = column.column.format, any_cell(escape=escape, tz=tz)
-        return each(lambda value: render(hook(value)))
+        hook = column.column.format
+        return lambda values: [render_any(hook(value)) for value in values]
     if field is None:
-        return each(any_cell(escape=escape, tz=tz))
+        return each(render_any)
     if column.column.choice_labels and field.choices:
-        render_text = text_cell(escape=escape)
-        labels = {value: render_text(str(label)) for value, label in field.flatchoices}
-        return labels_column(labels, any_cell(escape=escape, tz=tz))
-    return field_converter(field, escape=escape, tz=tz)
+        # The labels are made per run, in the language then active.
+        labels = {value: label(str(text)) for value, text in field.flatchoices}
+        return labels_column(labels, render_any)
+    return for_field(field)
+
+
+def column_converter(column: ResolvedColumn, *, escape: bool, tz: datetime.tzinfo | None) -> ColumnConverter | None:
+    """What turns a column of fetched values into text cells, chosen once per run; ``None`` when the values are
+    written as they come."""
+    return converter_for(
+        column,
+        render_any=any_cell(escape=escape, tz=tz),
+        label=text_cell(escape=escape),
+        for_field=lambda field: field_converter(field, escape=escape, tz=tz),
+    )
 
 
 def field_converter(

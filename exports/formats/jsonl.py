@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Final
 
 from django.db import models
 
-from exports.cells import datetime_column
+from exports.cells import converter_for, datetime_column
 from exports.columns import ResolvedColumn
 from exports.formats.base import ColumnConverter, CopyOutput, Format, SQLCells, chunked
 
@@ -80,19 +80,11 @@ def _each(render: Callable[[Any], str]) -> ColumnConverter:
     return lambda values: ["null" if v is None else render(v) for v in values]
 
 
-def json_converter(column: ResolvedColumn, *, tz: datetime.tzinfo | None) -> ColumnConverter:
+def json_converter(column: ResolvedColumn, *, tz: datetime.tzinfo | None) -> ColumnConverter | None:
     """What turns a column of fetched values into the JSON text of each."""
-    field = column.field
-    render_any = any_json(tz)
-    if column.column.format is not None:
-        hook = column.column.format
-        return lambda values: [render_any(hook(v)) for v in values]
-    if field is None:
-        return lambda values: list(map(render_any, values))
-    if column.column.choice_labels and field.choices:
-        labels = {value: json_string(str(label)) for value, label in field.flatchoices}
-        return lambda values: [labels[v] if v in labels else render_any(v) for v in values]
-    return field_json_converter(field, tz=tz)
+    return converter_for(
+        column, render_any=any_json(tz), label=json_string, for_field=lambda field: field_json_converter(field, tz=tz)
+    )
 
 
 def field_json_converter(field: models.Field[Any, Any], *, tz: datetime.tzinfo | None) -> ColumnConverter:
@@ -155,7 +147,9 @@ class JSONLines(Format):
     def header(self, columns: Sequence[ResolvedColumn]) -> list[str]:
         return [column.key for column in columns]
 
-    def column_converter(self, column: ResolvedColumn, *, escape: bool, tz: datetime.tzinfo | None) -> ColumnConverter:
+    def column_converter(
+        self, column: ResolvedColumn, *, escape: bool, tz: datetime.tzinfo | None
+    ) -> ColumnConverter | None:
         return json_converter(column, tz=tz)
 
     def copy_output(self) -> CopyOutput:

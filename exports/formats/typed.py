@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from django.db import models
 
-from exports.cells import ColumnConverter, json_text
+from exports.cells import ColumnConverter, converter_for, json_text
 from exports.columns import ResolvedColumn
 from exports.formats.base import Encoder, Format
 from exports.formats.xlsx import XLSXEncoder
@@ -73,17 +73,9 @@ def any_typed(tz: datetime.tzinfo | None) -> Callable[[Any], Any]:
 
 def typed_converter(column: ResolvedColumn, *, tz: datetime.tzinfo | None) -> ColumnConverter | None:
     """What turns a column of fetched values into typed cells; ``None`` when they are written as they come."""
-    field = column.field
-    render_any = any_typed(tz)
-    if column.column.format is not None:
-        hook = column.column.format
-        return lambda values: [render_any(hook(v)) for v in values]
-    if field is None:
-        return lambda values: list(map(render_any, values))
-    if column.column.choice_labels and field.choices:
-        labels = {value: str(label) for value, label in field.flatchoices}
-        return lambda values: [labels[v] if v in labels else render_any(v) for v in values]
-    return field_typed_converter(field, tz=tz)
+    return converter_for(
+        column, render_any=any_typed(tz), label=str, for_field=lambda field: field_typed_converter(field, tz=tz)
+    )
 
 
 def field_typed_converter(field: models.Field[Any, Any], *, tz: datetime.tzinfo | None) -> ColumnConverter | None:
