@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from exports.conf import app_settings
 from exports.exceptions import TooManyRows
@@ -22,6 +23,9 @@ def check_row_count(queryset: models.QuerySet[Any], *, limit: int | None, name: 
     """
     if limit is not None and queryset[: limit + 1].count() > limit:
         raise TooManyRows(
-            f"The export {name!r} would write more than {limit:,} rows, its limit. "
-            "Narrow it down with filters and try again."
+            _(
+                "The export %(name)s would write more than %(limit)s rows, its limit. "
+                "Narrow it down with filters and try again."
+            )
+            % {"name": repr(name), "limit": f"{limit:,}"}
         )

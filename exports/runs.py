@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import models, router
 from django.dispatch import Signal
+from django.utils.translation import gettext as _
 
 from exports import audit, limits, signals
 from exports.cells import export_time_zone
@@ -108,7 +109,7 @@ def prepare(
     replaces the export's (the admin passes the changelist's). Permission is the surface's to check, before this.
     """
     if chunk_size is not None and chunk_size < 1:
-        raise ExportError(f"The chunk size must be a positive number, not {chunk_size}.")
+        raise ExportError(_("The chunk size must be a positive number, not %(size)d.") % {"size": chunk_size})
     filter_values = export.parse_filters(filters or {})
     selected = export.select_columns(columns)
     scoped = export.get_queryset(user)
@@ -217,7 +218,8 @@ class Run:
                         if limit is not None and self.rows_sent > limit:
                             # Rows were added since the count that let the export start: fail rather than truncate.
                             raise TooManyRows(
-                                f"The export {request.export.name!r} grew beyond its limit of {limit:,} rows."
+                                _("The export %(name)s grew beyond its limit of %(limit)s rows.")
+                                % {"name": repr(request.export.name), "limit": f"{limit:,}"}
                             )
                         self.bytes_sent += len(chunk)
                         yield chunk

@@ -18,6 +18,7 @@ LAYERS: list[set[str]] = [
         "exports.django_internals",
         "exports.choices",
         "exports.signals",
+        "exports.filter_values",
     },
     {"exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
     {"exports.options", "exports.cells", "exports.postgres.session", "exports.formats.csv"},
@@ -46,6 +47,7 @@ LAYERS: list[set[str]] = [
         "exports.management.commands.exports_cleanup",
         "exports.management.progress",
         "exports.management.interrupts",
+        "exports.management.arguments",
     },
 ]
 
