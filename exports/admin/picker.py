@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.utils import model_ngettext
 from django.core.exceptions import EmptyResultSet, FieldError
 from django.db import models
 
@@ -23,6 +24,8 @@ def picker_context(
         "subtitle": None,
         "export": export,
         "count": count,
+        # "order" or "orders" in the active language (one msgid for both forms, as msgfmt --check wants).
+        "items_name": model_ngettext(export.model_class._meta, count),
         "columns": [
             {
                 "key": column.key,
