@@ -28,6 +28,13 @@ HEADERS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def default_language_after():
+    """LocaleMiddleware leaves the request's language active in this thread: the next test starts in the default."""
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def order(make_orders):
     customer = Customer.objects.create(name="Zoë", country="FR")
