@@ -11,7 +11,9 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from django.utils.functional import Promise
 
+from exports.management.progress import Progress
 from exports.registry import registry
+from exports.runs import Surface, prepare
 from orders.models import Customer
 from tests.conftest import body, read_csv
 
@@ -133,6 +135,20 @@ def test_the_command_speaks_the_language_it_is_given(order):
     listing, _ = export("--list", "--language", "es")
     assert "  filtros: status (pending (Pendiente), paid (Pagado)," in listing
     assert "  columnas opcionales: customer_email, total (desactivada por defecto)" in listing
+
+
+@pytest.mark.parametrize(("total", "line"), [(1, "1 / 1 lignes (100%), "), (0, "0 lignes, ")])
+def test_the_progress_line_is_translated(make_orders, total, line):
+    if total:
+        make_orders(total)
+    with translation.override("fr"):
+        run = prepare(registry.get("orders"), surface=Surface.COMMAND).start()
+        progress = Progress(stream := io.StringIO(), run)
+        b"".join(run.stream(on_progress=progress.update))
+        progress.finish()
+    last = stream.getvalue().rsplit("\r", 1)[1]
+    assert last.startswith(line)
+    assert last.endswith(" lignes/s \n")
 
 
 def test_the_command_refuses_a_language_the_project_does_not_offer(order):

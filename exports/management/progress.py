@@ -42,9 +42,7 @@ class Progress:
         if self.total:
             numbers |= {"total": f"{self.total:,}", "percent": f"{rows / self.total:.0%}"}
             line = _("%(rows)s / %(total)s rows (%(percent)s), %(rate)s rows/s") % numbers
-        elif self.total is not None:
-            line = _("%(rows)s / 0 rows, %(rate)s rows/s") % numbers
-        else:
+        else:  # not counted yet, or nothing to write
             line = _("%(rows)s rows, %(rate)s rows/s") % numbers
         self.stream.write(f"\r{line} ")
         self.stream.flush()
