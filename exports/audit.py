@@ -1,7 +1,7 @@
 """The audit record of each run: written when the run starts, finished exactly once whatever the outcome.
 
 The record is also the user's concurrency slot while the run lasts (:mod:`exports.slots`). It never holds the exported
-data, only the filters, the selection and the column names.
+data, only the filters, the selection, the column names and the format.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def start(
     filters: dict[str, str],
     selection: str,
     columns: list[str],
+    format: str = "csv",
+    dialect: str = "",
 ) -> ExportRun | None:
     """Record the start of a run, holding a slot of its user.
 
@@ -51,6 +53,8 @@ def start(
         filters=filters,
         selection=selection,
         columns=columns,
+        format=format,
+        dialect=dialect,
     )
     slots.claim_slot(record)
     return record

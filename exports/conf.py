@@ -68,5 +68,10 @@ class Settings:
         effect of each is in docs/performance.md)."""
         return getattr(settings, "EXPORTS_COPY_PARALLEL_WORKERS", 2)
 
+    @property
+    def FORMATS(self) -> dict[str, str | None]:
+        """Formats a project adds (name -> dotted path of a ``Format`` subclass), or removes (name -> ``None``)."""
+        return getattr(settings, "EXPORTS_FORMATS", {})
+
 
 app_settings = Settings()

@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 from exports.choices import choice_value, clean_boolean, describe_choices, fixed_choices
 from exports.filter_values import FilterValues, parse
 
-#: The query parameter that chooses optional columns; no filter may be called this.
-COLUMNS_PARAMETER = "columns"
+#: The query parameters that choose the optional columns and a CSV dialect (``?dialect=excel``): no filter's name.
+COLUMNS_PARAMETER, DIALECT_PARAMETER = "columns", "dialect"
 #: Text lookups on a field with choices match part of a value, so their value is any text, not one of the choices.
 _PARTIAL_TEXT_LOOKUPS = frozenset(
     {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}

@@ -1,4 +1,5 @@
-"""The row cap: the most rows an export may write, refused before a byte is sent."""
+"""The row cap: the most rows an export may write, refused before a byte is sent (or, when rows are added during
+the run, before the row past it is)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,10 @@ def check_row_count(queryset: models.QuerySet[Any], *, limit: int | None, name: 
             )
             % {"name": repr(name), "limit": f"{limit:,}"}
         )
+
+
+def grew_beyond(limit: int, *, name: str) -> TooManyRows:
+    """The error of a run whose rows passed ``limit`` after the count that let it start."""
+    return TooManyRows(
+        _("The export %(name)s grew beyond its limit of %(limit)s rows.") % {"name": repr(name), "limit": f"{limit:,}"}
+    )

@@ -47,6 +47,9 @@ class ExportRun(models.Model):
         _("selection"), blank=True, help_text=_("The rows a surface chose itself (the admin's changelist).")
     )
     columns = models.JSONField(_("columns"), default=list, blank=True)
+    #: The format's name (``csv``, ``xlsx``...) and, for a format that has them, its dialect.
+    format = models.CharField(_("format"), max_length=32, default="csv")
+    dialect = models.CharField(_("dialect"), max_length=32, blank=True)
     rows_sent = models.BigIntegerField(_("rows sent"), default=0)
     bytes_sent = models.BigIntegerField(_("bytes sent"), default=0)
     started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)

@@ -3,11 +3,7 @@
 A surface (the URL, the admin, the command) turns its input into :func:`prepare`, which checks it and returns an
 :class:`ExportRequest` without writing anything. :meth:`ExportRequest.start` claims the user's slot, writes the audit
 record and returns the :class:`Run`, which is ended exactly once: by its stream when it ends, fails or is closed, or
-by its context manager when anything fails before the stream is handed over (or none is)::
-
-    with request.start() as run:
-        return streaming_response(request, run.stream(), filename=request.filename())
-
+by its context manager (``with request.start() as run:``) when anything fails before the stream is handed over.
 Nothing below this module knows which surface called it: sources, cells and formats get plain values.
 """
 
@@ -28,8 +24,10 @@ from exports.cells import export_time_zone
 from exports.columns import ResolvedColumn
 from exports.conf import app_settings
 from exports.declarations import Export, User
-from exports.exceptions import ExportError, TooManyRows
+from exports.exceptions import ExportError
 from exports.filters import FilterValues
+from exports.formats.base import Format
+from exports.formats.registry import choose_format
 from exports.models import ExportRun
 from exports.pipeline import ClosingStream, choose_source, drop_connections, export_chunks
 from exports.postgres.session import read_snapshot
@@ -52,28 +50,28 @@ class ExportRequest:
     filters: FilterValues
     surface: Surface
     user: User | None
+    format: Format  # in its dialect
     chunk_size: int
-    formula_escaping: bool
+    formula_escaping: bool  # the export's setting, in a format a spreadsheet could run
     copy: bool
     #: For the audit record: the rows a surface chose itself (the admin's changelist), as an SQL condition.
     selection: str = ""
 
     @property
     def header(self) -> list[str]:
-        return [str(column.label) for column in self.columns]
+        return self.format.header(self.columns)
 
     def count(self) -> int:
         """How many rows the export will write (one ``COUNT`` query)."""
         return self.queryset.count()
 
     def filename(self) -> str:
-        return self.export.get_filename()
+        return self.export.get_filename(extension=self.format.extension)
 
     def source(self) -> CopyPlan | str:
         """The COPY plan for this request, or why its rows are read through the ORM instead."""
-        return choose_source(
-            self.queryset, self.columns, copy=self.copy, escape=self.formula_escaping, tz=export_time_zone()
-        )
+        tz, escape = export_time_zone(), self.formula_escaping
+        return choose_source(self.queryset, self.columns, format=self.format, copy=self.copy, escape=escape, tz=tz)
 
     def start(self) -> Run:
         """Claim the user's slot and record the start; raises :class:`~exports.exceptions.ExportBusy`."""
@@ -84,6 +82,8 @@ class ExportRequest:
             filters=self.filters.as_strings(),
             selection=self.selection,
             columns=[column.key for column in self.columns],
+            format=self.format.name,
+            dialect=self.format.dialect or "",
         )
         run = Run(self, record)
         run.signal(signals.export_started, Outcome.RUNNING)
@@ -100,16 +100,19 @@ def prepare(
     queryset: models.QuerySet[Any] | None = None,
     ordering: Sequence[Any] | None = None,
     chunk_size: int | None = None,
+    format: str | None = None,
+    dialect: str | None = None,
 ) -> ExportRequest:
     """Check a request for ``export``; raises :class:`~exports.exceptions.ExportError` with the reasons.
 
-    The rows are ``export.get_queryset(user)`` on every surface; ``filters`` are caller-given values (parameter ->
-    values) checked against the export's allowed filters; ``columns`` names the optional columns wanted (``None``: the
-    defaults); ``queryset``, a surface's own selection (the admin's changelist), limits the rows, and ``ordering``
-    replaces the export's (the admin passes the changelist's). Permission is the surface's to check, before this.
+    The rows are ``export.get_queryset(user)``, filtered by ``filters`` (parameter -> values, checked against the
+    export's filters), limited to ``queryset`` (a surface's own selection: the admin's changelist) and ordered by
+    ``ordering`` (default: the export's); ``columns`` names the optional columns; ``format`` and ``dialect`` choose
+    the format. Permission is the surface's to check, before this.
     """
     if chunk_size is not None and chunk_size < 1:
         raise ExportError(_("The chunk size must be a positive number, not %(size)d.") % {"size": chunk_size})
+    chosen = choose_format(format, dialect=dialect, allowed=export.formats, default_dialect=export.dialect)
     filter_values = export.parse_filters(filters or {})
     selected = export.select_columns(columns)
     scoped = export.get_queryset(user)
@@ -124,8 +127,10 @@ def prepare(
         filters=filter_values,
         surface=Surface(surface),
         user=user,
+        format=chosen,
         chunk_size=chunk_size or export.chunk_size or app_settings.CHUNK_SIZE,
-        formula_escaping=app_settings.FORMULA_ESCAPING if export.formula_escaping is None else export.formula_escaping,
+        formula_escaping=chosen.escapes_formulas
+        and (app_settings.FORMULA_ESCAPING if export.formula_escaping is None else export.formula_escaping),
         copy=app_settings.COPY if export.copy is None else export.copy,
         selection="" if queryset is None else audit.describe_selection(queryset),
     )
@@ -137,11 +142,8 @@ class Run:
     def __init__(self, request: ExportRequest, record: ExportRun | None) -> None:
         self.request = request
         self.record = record
-        #: Rows and bytes streamed so far (read them for progress, logs and the audit record).
-        self.rows_sent = 0
-        self.bytes_sent = 0
-        self.ended = False
-        self._streaming = False
+        self.rows_sent = self.bytes_sent = 0  # streamed so far: for progress, logs and the audit record
+        self.ended = self._streaming = False
         #: While a ``with`` block holds the run, the stream's ending waits for the block's (a file is renamed there).
         self._held = False
         self._pending: tuple[Outcome, str] | None = None
@@ -204,6 +206,7 @@ class Run:
                 chunks = export_chunks(
                     request.queryset,
                     request.columns,
+                    format=request.format,
                     header=request.header,
                     source=request.source(),
                     chunk_size=request.chunk_size,
@@ -217,10 +220,7 @@ class Run:
                             on_progress(self)
                         if limit is not None and self.rows_sent > limit:
                             # Rows were added since the count that let the export start: fail rather than truncate.
-                            raise TooManyRows(
-                                _("The export %(name)s grew beyond its limit of %(limit)s rows.")
-                                % {"name": repr(request.export.name), "limit": f"{limit:,}"}
-                            )
+                            raise limits.grew_beyond(limit, name=request.export.name)
                         self.bytes_sent += len(chunk)
                         yield chunk
                 finally:

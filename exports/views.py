@@ -1,9 +1,10 @@
-"""The download view, :class:`ExportView`: ``/exports/<name>.csv`` through ``exports.urls``, or at a project's own URL.
+"""The download view, :class:`ExportView`: ``/exports/<name>.<ext>`` (``csv``, ``tsv``, ``jsonl``, ``xlsx``...)
+through ``exports.urls``, or at a project's own URL.
 
 A project mounts it for one export or for many::
 
     path("reports/orders.csv", ExportView.as_view(export_name="orders")),
-    path("reports/<str:name>.csv", ExportView.as_view()),
+    path("reports/<str:name>.<str:ext>", ExportView.as_view()),
 
 The guards come first (login, the export, the permission, the query string), each a method a subclass may override,
 then the response: the headers alone for ``HEAD``, else the streamed file.
@@ -22,8 +23,9 @@ from django.views import View
 
 from exports.columns import parse_column_keys
 from exports.declarations import Export, User
-from exports.exceptions import ExportBusy, ExportError, ExportNotFound, InvalidFilters
-from exports.filters import COLUMNS_PARAMETER
+from exports.exceptions import ExportBusy, ExportError, ExportNotFound, InvalidFilters, UnknownFormat
+from exports.filters import COLUMNS_PARAMETER, DIALECT_PARAMETER
+from exports.formats.registry import for_extension
 from exports.registry import registry
 from exports.responses import download_headers, streaming_response
 from exports.runs import ExportRequest, Surface, prepare
@@ -38,13 +40,16 @@ class ExportView(View):
     answers with the headers ``GET`` would send, after the same checks, without reading a row.
 
     Set ``export_name`` to serve one export; otherwise the export is named by the URL's ``name`` argument (see
-    ``name_kwarg``). Override :meth:`get_export`, :meth:`has_permission`, :meth:`get_user`, :meth:`get_filters` or
-    :meth:`get_columns` to change one step.
+    ``name_kwarg``). The format is the URL's ``ext`` argument (``csv`` without one); an extension no format writes,
+    or one the export does not offer, is 404; ``?dialect=`` picks a CSV dialect. Override :meth:`get_export`,
+    :meth:`get_format`, :meth:`has_permission`, :meth:`get_user`, :meth:`get_filters` or :meth:`get_columns` to
+    change one step.
     """
 
     #: The export this view serves; ``None``: the one named by the URL's ``name_kwarg`` argument.
     export_name: str | None = None
     name_kwarg = "name"
+    ext_kwarg = "ext"
     http_method_names = ["get", "head"]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -52,11 +57,12 @@ class ExportView(View):
         if not user.is_authenticated:
             return self.handle_anonymous()
         export = self.get_export()
+        format_name = self.get_format(export)
         if not self.has_permission(export, user):
             message = _("You do not have permission to run the export %(name)s.") % {"name": repr(export.name)}
             raise PermissionDenied(message)
         try:
-            export_request = self.prepare(export, user)
+            export_request = self.prepare(export, user, format_name)
             if request.method == "HEAD":
                 return self.head_response(export_request)
             return self.stream_response(export_request)
@@ -85,14 +91,28 @@ class ExportView(View):
         except ExportNotFound as error:
             raise Http404(str(error)) from None
 
+    def get_format(self, export: Export) -> str:
+        """The format named by the URL's extension (``csv`` without one); HTTP 404 when ``export`` does not offer it."""
+        try:
+            name = for_extension(self.kwargs.get(self.ext_kwarg, "csv")).name
+            if export.formats is not None and name not in export.formats:
+                raise UnknownFormat(
+                    _("The export %(name)s is not offered as %(format)s.") % {"name": repr(export.name), "format": name}
+                )
+        except UnknownFormat as error:
+            raise Http404(str(error)) from None
+        return name
+
     def has_permission(self, export: Export, user: User) -> bool:
         """Whether ``user`` may run ``export`` (HTTP 403 otherwise); by default the export's own rule."""
         return export.has_permission(user)
 
     def get_filters(self) -> dict[str, list[str]]:
-        """The caller's filters: every query parameter but ``columns`` (checked by the export: HTTP 400)."""
+        """The caller's filters: every query parameter but ``columns`` and ``dialect`` (checked by the export: HTTP
+        400)."""
         try:
-            return {key: values for key, values in self.request.GET.lists() if key != COLUMNS_PARAMETER}
+            reserved = {COLUMNS_PARAMETER, DIALECT_PARAMETER}
+            return {key: values for key, values in self.request.GET.lists() if key not in reserved}
         except TooManyFieldsSent:
             raise InvalidFilters(
                 _("Too many query parameters: at most %(count)s are accepted.")
@@ -104,22 +124,45 @@ class ExportView(View):
         columns = self.request.GET.getlist(COLUMNS_PARAMETER)
         return parse_column_keys(columns) if columns else None
 
-    def prepare(self, export: Export, user: User) -> ExportRequest:
+    def get_dialect(self) -> str | None:
+        """The CSV dialect asked for with ``?dialect=``, given once; ``None``: the export's default."""
+        dialects = self.request.GET.getlist(DIALECT_PARAMETER)
+        if len(dialects) > 1:
+            raise InvalidFilters(
+                _("Give %(parameter)s= once, not %(count)d times.")
+                % {"parameter": DIALECT_PARAMETER, "count": len(dialects)}
+            )
+        return dialects[0] if dialects else None
+
+    def prepare(self, export: Export, user: User, format_name: str) -> ExportRequest:
         """The checked request (raises :class:`~exports.exceptions.ExportError`: HTTP 400)."""
-        return prepare(export, surface=Surface.URL, user=user, filters=self.get_filters(), columns=self.get_columns())
+        return prepare(
+            export,
+            surface=Surface.URL,
+            user=user,
+            filters=self.get_filters(),
+            columns=self.get_columns(),
+            format=format_name,
+            dialect=self.get_dialect(),
+        )
 
     # The response -------------------------------------------------------------------------------------------------
 
     def head_response(self, export_request: ExportRequest) -> HttpResponseBase:
         """The headers a download would have; no run starts and no row is read."""
         response = HttpResponse()
-        download_headers(response, filename=export_request.filename())
+        media_type = export_request.format.media_type
+        download_headers(response, filename=export_request.filename(), content_type=media_type)
         return response
 
     def stream_response(self, export_request: ExportRequest) -> HttpResponseBase:
         """Start the run (raises :class:`~exports.exceptions.ExportBusy`: HTTP 429) and stream its file."""
+        media_type = export_request.format.media_type
         with export_request.start() as run:
-            return streaming_response(self.request, run.stream(), filename=export_request.filename())
+            # The name is made inside the run: a filename callable that fails is recorded as the run's failure.
+            return streaming_response(
+                self.request, run.stream(), filename=export_request.filename(), content_type=media_type
+            )
 
 
 def _reasons(error: ExportError) -> str:

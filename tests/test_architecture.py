@@ -21,7 +21,19 @@ LAYERS: list[set[str]] = [
         "exports.filter_values",
     },
     {"exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
-    {"exports.options", "exports.cells", "exports.postgres.session", "exports.formats.csv"},
+    {"exports.cells", "exports.postgres.session", "exports.sources.rows"},
+    # A format is its cells' rules and its encoder: nothing of runs, sources or surfaces. The workbook writer
+    # (exports.formats.xlsx) sits with the others; the registry reads the settings and loads them by name.
+    {
+        "exports.formats.base",
+        "exports.formats.xlsx",
+        "exports.formats.xlsx_cells",
+        "exports.formats.xlsx_parts",
+        "exports.formats.xlsx_zip",
+    },
+    {"exports.formats.csv", "exports.formats.tsv", "exports.formats.jsonl", "exports.formats.typed"},
+    {"exports.formats.registry"},
+    {"exports.options"},
     {"exports.declarations", "exports.postgres.cells", "exports.limits", "exports.slots"},
     {
         "exports.registry",

@@ -108,7 +108,9 @@ def test_a_filter_called_columns_is_an_error(temporary_export):
     temporary_export(Export(Order, name="clash", filters=[Filter("status", name="columns")]))
     [(level, check_id, message)] = exports_messages()
     assert (level, check_id) == (checks.ERROR, "exports.E011")
-    assert message == ("Export 'clash': a filter may not be called 'columns'; that query parameter chooses columns.")
+    assert message == (
+        "Export 'clash': a filter may not be called 'columns'; that query parameter chooses the columns."
+    )
 
 
 def test_a_default_permission_the_model_does_not_declare_is_a_warning(temporary_export):

@@ -111,6 +111,19 @@ def test_errors_of_the_url_are_in_the_requests_language(client, exporter, order)
     body(first)
 
 
+def test_format_errors_of_the_url_are_in_the_requests_language(client, exporter, order):
+    client.force_login(exporter)
+
+    dialect = client.get(URL + "?dialect=dos", HTTP_ACCEPT_LANGUAGE="fr")
+    assert dialect.status_code == 400
+    assert dialect.content.decode() == (
+        "Le format csv n’a pas de dialecte 'dos' (ses dialectes : unix, excel, excel-semicolon).\n"
+    )
+    twice = client.get("/exports/orders.jsonl?dialect=unix", HTTP_ACCEPT_LANGUAGE="de")
+    assert twice.content.decode() == "Das Format jsonl hat keinen Dialekt 'unix' (seine Dialekte: keine).\n"
+    assert client.get("/exports/orders.ods", HTTP_ACCEPT_LANGUAGE="es").status_code == 404
+
+
 def export(*args: str) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
     call_command("export", *args, stdout=out, stderr=err, verbosity=2)
@@ -132,6 +145,12 @@ def test_the_command_speaks_the_language_it_is_given(order):
 
     with pytest.raises(CommandError, match=r"^Filtre 'status' : Sélectionnez un choix valide\."):
         export("orders", "--language", "fr", "--filter", "status=lost")
+    with pytest.raises(CommandError, match=r"^out\.tsv bezeichnet eine tsv-Datei, aber --format ist jsonl\.$"):
+        export("orders", "--language", "de", "-o", "out.tsv", "--format", "jsonl")
+    with pytest.raises(
+        CommandError, match=r"^Ningún formato se llama 'ods'; los formatos son csv, tsv, jsonl, xlsx\.$"
+    ):
+        export("orders", "--language", "es", "--format", "ods")
     listing, _ = export("--list", "--language", "es")
     assert "  filtros: status (pending (Pendiente), paid (Pagado)," in listing
     assert "  columnas opcionales: customer_email, total (desactivada por defecto)" in listing
@@ -162,18 +181,26 @@ def test_the_admin_speaks_each_requests_language(client, django_user_model, orde
     client.force_login(staff)
 
     changelist = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Exporter en CSV tout ce qui correspond (commandes)" in changelist
-    assert "Exporter les commandes sélectionné(e)s en CSV" in changelist
+    assert "Exporter tout ce qui correspond (commandes)" in changelist
+    assert "Exporter les commandes sélectionné(e)s" in changelist
 
-    # The column page: its texts and the columns' labels.
+    # The export page: its texts, the columns' labels, the formats and the CSV dialects.
     picker = client.get(EXPORT_ALL, HTTP_ACCEPT_LANGUAGE="de")
-    assert [column["label"] for column in picker.context["columns"]] == HEADERS["de"] + ["Summe"]
+    required = [str(label) for label in picker.context["required_columns"]]
+    optional = [str(column["label"]) for column in picker.context["columns"]]
+    assert sorted(required + optional) == sorted([*HEADERS["de"], "Summe"])
     text = picker.content.decode()
-    assert "1 Bestellung wird exportiert. Wählen Sie die Spalten:" in text
-    assert "CSV herunterladen" in text
-    assert "immer enthalten" in text
+    assert "1 Bestellung wird exportiert." in text
+    assert "Kein Filter und keine Suche: alle Zeilen der Liste." in text
+    assert "Immer enthalten" in text
+    assert "CSV-Dialekt" in text
+    assert "Excel, Semikolon: UTF-8 mit BOM" in text
+    assert "Excel-Arbeitsmappe (XLSX)" in text
+    assert 'value="Herunterladen"' in text
+    assert "Erneut herunterladen" in text
     english = client.get(EXPORT_ALL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "1 order will be exported. Choose the columns:" in english
+    assert "1 order will be exported." in english
+    assert "Excel workbook (XLSX)" in english
 
     # A download from the admin: the headers in the request's language.
     response = client.post(EXPORT_ALL, {"exports_columns_chosen": "1"}, HTTP_ACCEPT_LANGUAGE="es")

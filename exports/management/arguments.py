@@ -1,10 +1,19 @@
-"""The arguments of ``manage.py export``; their help is translated when the parser is made, in the language active
-then (``settings.LANGUAGE_CODE`` at the shell)."""
+"""The arguments of ``manage.py export``, and what they become for a request: the user, the filters, the output's
+format. Their help is translated when the parser is made, in the language active then (``settings.LANGUAGE_CODE`` at
+the shell)."""
 
 from __future__ import annotations
 
-from django.core.management.base import CommandParser
+import os
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
+
+from exports.declarations import Export
+from exports.formats.registry import extensions_to_names
 
 
 def add_arguments(parser: CommandParser) -> None:
@@ -14,9 +23,19 @@ def add_arguments(parser: CommandParser) -> None:
         "--output",
         default="-",
         help=_(
-            "The file to write; '-' (the default) is stdout. A name ending in .gz is gzip-compressed. The file "
-            "appears only when the export is complete."
+            "The file to write; '-' (the default) is stdout. Its suffix chooses the format (.csv, .tsv, .jsonl, "
+            ".xlsx); a text format's name may end in .gz to gzip it. The file appears only once the export is whole."
         ),
+    )
+    parser.add_argument(
+        "--format",
+        dest="format_name",
+        metavar="FORMAT",
+        help=_("The format (csv, tsv, jsonl, xlsx...), when the output's suffix does not say (stdout: csv)."),
+    )
+    parser.add_argument(
+        "--dialect",
+        help=_("The CSV dialect: unix (comma, LF), excel (BOM, comma, CRLF), excel-semicolon (BOM, ;)."),
     )
     parser.add_argument(
         "-f",
@@ -66,3 +85,40 @@ def add_arguments(parser: CommandParser) -> None:
             "values are written the same in every language."
         ),
     )
+
+
+def output_format(output: str, format_name: str | None) -> tuple[bool, str | None]:
+    """Whether the output is gzipped, and the format its name or ``--format`` asks for (``None``: the default)."""
+    compressed = output != "-" and output.lower().endswith(".gz")
+    base = output[:-3] if compressed else output
+    stem, dot, suffix = os.path.basename(base).rpartition(".")
+    named = extensions_to_names().get(suffix.lower()) if dot and stem and output != "-" else None
+    if format_name is not None and named is not None and named != format_name:
+        raise CommandError(
+            _("%(output)s names a %(named)s file, but --format is %(format)s.")
+            % {"output": output, "named": named, "format": format_name}
+        )
+    return compressed, format_name or named
+
+
+def user_named(username: str, export: Export) -> Any:
+    try:
+        user = get_user_model()._default_manager.get_by_natural_key(username)
+    except ObjectDoesNotExist:
+        raise CommandError(_("No user is called %(name)s.") % {"name": repr(username)}) from None
+    if not export.has_permission(user):
+        raise CommandError(
+            _("The user %(user)s may not run the export %(name)s.")
+            % {"user": repr(username), "name": repr(export.name)}
+        )
+    return user
+
+
+def parse_filters(items: list[str]) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CommandError(_("--filter takes KEY=VALUE, not %(item)s.") % {"item": repr(item)})
+        filters.setdefault(key.strip(), []).append(value)
+    return filters

@@ -20,6 +20,7 @@ class CompanyOrders(Export):
     columns = ["reference", "customer__name", "status"]
     filters = ["status"]
     permission = "orders.export_order"
+    formats = ["csv"]  # one format and no optional column: the admin downloads at once, without its export page
 
     def get_queryset(self, user: Any) -> models.QuerySet[Any]:
         orders = super().get_queryset(user)

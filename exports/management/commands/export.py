@@ -1,4 +1,6 @@
-"""``manage.py export NAME [-o PATH | -] [--filter KEY=VALUE ...]``: an export to stdout or a file."""
+"""``manage.py export NAME [-o PATH | -] [--format F] [--dialect D] [--filter KEY=VALUE ...]``: an export to stdout
+or a file, in the format the file's name ends with (``.csv``, ``.tsv``, ``.jsonl``, ``.xlsx``; text ones also
+``.gz``) or ``--format`` names."""
 
 from __future__ import annotations
 
@@ -10,17 +12,15 @@ from collections.abc import Generator
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from exports import Export, catalog, files
+from exports import catalog, files
 from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
-from exports.management.arguments import add_arguments
+from exports.management.arguments import add_arguments, output_format, parse_filters, user_named
 from exports.management.interrupts import Stopping, Terminated, stop_on_signals
 from exports.management.progress import Progress
 from exports.registry import registry
@@ -35,7 +35,7 @@ TERMINATED_STATUS = 128 + signal.SIGTERM
 class Command(BaseCommand):
     # Lazy: argparse formats it when --help prints it, in the language active then.
     help = gettext_lazy(  # type: ignore[assignment]
-        "Write a registered export as CSV to stdout or to a file (written whole or not at all)."
+        "Write a registered export (CSV, TSV, JSON Lines, XLSX) to stdout or a file (written whole or not at all)."
     )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
@@ -52,6 +52,8 @@ class Command(BaseCommand):
         *args: Any,
         name: str | None,
         output: str,
+        format_name: str | None,
+        dialect: str | None,
         filters: list[str],
         columns: str | None,
         chunk_size: int | None,
@@ -74,6 +76,8 @@ class Command(BaseCommand):
             self._handle(
                 name,
                 output=output,
+                format_name=format_name,
+                dialect=dialect,
                 filters=filters,
                 columns=columns,
                 chunk_size=chunk_size,
@@ -88,6 +92,8 @@ class Command(BaseCommand):
         name: str | None,
         *,
         output: str,
+        format_name: str | None,
+        dialect: str | None,
         filters: list[str],
         columns: str | None,
         chunk_size: int | None,
@@ -110,6 +116,8 @@ class Command(BaseCommand):
                     stopping,
                     name,
                     output=output,
+                    format_name=format_name,
+                    dialect=dialect,
                     filters=filters,
                     columns=columns,
                     chunk_size=chunk_size,
@@ -145,23 +153,29 @@ class Command(BaseCommand):
         name: str,
         *,
         output: str,
+        format_name: str | None,
+        dialect: str | None,
         filters: list[str],
         columns: str | None,
         chunk_size: int | None,
         username: str | None,
         verbosity: int,
     ) -> Run:
+        compressed, chosen = output_format(output, format_name)
         try:
             export = registry.get(name)
-            user = _user(username, export) if username is not None else None
+            user = user_named(username, export) if username is not None else None
             request = prepare(
                 export,
                 surface=Surface.COMMAND,
                 user=user,
-                filters=_parse_filters(filters),
+                filters=parse_filters(filters),
                 columns=parse_column_keys([columns]) if columns is not None else None,
                 chunk_size=chunk_size,
+                format=chosen,
+                dialect=dialect,
             )
+            self._check_target(output, compressed=compressed, text=request.format.text, name=request.format.name)
             run = request.start()
         except ExportError as error:
             raise CommandError(" ".join(error.messages)) from None
@@ -182,6 +196,19 @@ class Command(BaseCommand):
             if progress is not None:
                 progress.finish()
         return run
+
+    def _check_target(self, output: str, *, compressed: bool, text: bool, name: str) -> None:
+        if text:
+            return
+        if compressed:
+            raise CommandError(
+                _("%(output)s: .gz applies to text formats; %(format)s is compressed already.")
+                % {"output": output, "format": name}
+            )
+        if output == "-" and (getattr(self.stdout._out, "buffer", None) is None or self.stdout.isatty()):
+            raise CommandError(
+                _("Not writing %(format)s to a terminal: give -o FILE, or pipe the output.") % {"format": name}
+            )
 
     def _to_stdout(self, chunks: Generator[bytes, None, None]) -> None:
         target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
@@ -204,26 +231,3 @@ class Command(BaseCommand):
 
 def _no_usage(file: Any = None) -> None:
     pass
-
-
-def _user(username: str, export: Export) -> Any:
-    try:
-        user = get_user_model()._default_manager.get_by_natural_key(username)
-    except ObjectDoesNotExist:
-        raise CommandError(_("No user is called %(name)s.") % {"name": repr(username)}) from None
-    if not export.has_permission(user):
-        raise CommandError(
-            _("The user %(user)s may not run the export %(name)s.")
-            % {"user": repr(username), "name": repr(export.name)}
-        )
-    return user
-
-
-def _parse_filters(items: list[str]) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CommandError(_("--filter takes KEY=VALUE, not %(item)s.") % {"item": repr(item)})
-        filters.setdefault(key.strip(), []).append(value)
-    return filters
