@@ -16,7 +16,7 @@ NOXARGS ?=
 
 COVERAGE := $(BIN)/python -m coverage
 
-.PHONY: demo test lint test-postgres coverage matrix clean
+.PHONY: demo test lint test-postgres coverage matrix clean messages compilemessages
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,21 @@ coverage: $(BIN)/.installed
 ## Every supported Django/Python pair on SQLite, the oldest and newest on PostgreSQL, lint on both (noxfile.py).
 matrix: $(BIN)/.installed
 	$(BIN)/nox $(NOXARGS)
+
+## Translations (docs/translations.md). `make messages` adds new strings to the French, German and Spanish catalogs of
+## the library (exports/locale), the demo app (orders/locale) and the demo's templates (locale/); translate them, then
+## `make compilemessages`. tests/test_translations.py runs the same commands on a copy and lists what is missing.
+LANGUAGES_FLAGS := -l fr -l de -l es
+DEMO_MESSAGES_IGNORE := -i exports -i orders -i tests -i bench -i docs -i var -i build -i '*.egg-info'
+messages: $(BIN)/.installed
+	cd exports && ../$(BIN)/django-admin makemessages $(LANGUAGES_FLAGS)
+	cd orders && ../$(BIN)/django-admin makemessages $(LANGUAGES_FLAGS)
+	$(BIN)/django-admin makemessages $(LANGUAGES_FLAGS) $(DEMO_MESSAGES_IGNORE)
+
+compilemessages: $(BIN)/.installed
+	cd exports && ../$(BIN)/django-admin compilemessages
+	cd orders && ../$(BIN)/django-admin compilemessages
+	$(BIN)/django-admin compilemessages -i '.*' $(DEMO_MESSAGES_IGNORE)
 
 clean:
 	rm -rf .venv .venv-* .nox var .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -32,7 +32,7 @@ def main() -> None:
         raise SystemExit(f"unexpected COPY statement: {plan.sql[:200]}")
     select = match.group(1)
     for index, column in enumerate(columns):
-        label = column.label.replace('"', '""')
+        label = str(column.label).replace('"', '""')
         select = select.replace(f'AS "_export_{index}"', f'AS "{label}"')
     settings = session_settings(plan.tz, parallel_workers=app_settings.COPY_PARALLEL_WORKERS)
     print(json.dumps({"settings": settings, "select": select}))

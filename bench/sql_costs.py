@@ -101,7 +101,7 @@ def main() -> None:
         for name, run in cases.items():
             times[name].append(run())
     rows = queryset.count()
-    report = render(times, columns=rest, first=first.label, repeat=args.repeat, rows=rows)
+    report = render(times, columns=rest, first=str(first.label), repeat=args.repeat, rows=rows)
     args.output.write_text(report + "\n")
     print(report)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models.constants import LOOKUP_SEP
+from django.utils.translation import gettext as _
 
 from exports.choices import describe_choices
 from exports.declarations import Export
@@ -46,11 +47,11 @@ def as_text(description: dict[str, Any]) -> list[str]:
         else item["name"]
         for item in description["filters"]
     ]
-    lines.append(f"  filters: {', '.join(filters) or 'none'}")
+    lines.append("  " + _("filters: %(filters)s") % {"filters": ", ".join(filters) or _("none")})
     optional = [
-        f"{column['key']}{'' if column['default'] else ' (off by default)'}"
+        column["key"] if column["default"] else _("%(key)s (off by default)") % {"key": column["key"]}
         for column in description["columns"]
         if column["optional"]
     ]
-    lines.append(f"  optional columns: {', '.join(optional) or 'none'}")
+    lines.append("  " + _("optional columns: %(columns)s") % {"columns": ", ".join(optional) or _("none")})
     return lines

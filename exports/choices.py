@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 _BOOLEAN_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -26,10 +27,10 @@ def choice_value(given: str, choices: Sequence[tuple[str, str]]) -> str:
     a label that happens to spell another choice's value.
     """
     folded = given.casefold()
-    for value, _ in choices:
+    for value, _label in choices:
         if value == given:
             return value
-    for value, _ in choices:
+    for value, _label in choices:
         if value.casefold() == folded:
             return value
     for value, label in choices:
@@ -50,7 +51,7 @@ def clean_boolean(value: str) -> bool:
     try:
         return _BOOLEAN_VALUES[value.lower()]
     except KeyError:
-        raise ValidationError("must be true or false") from None
+        raise ValidationError(_("must be true or false")) from None
 
 
 def _flatten(choices: Any) -> Iterator[tuple[Any, Any]]:

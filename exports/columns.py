@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -10,7 +10,10 @@ from typing import Any, Literal
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
+from django.utils.functional import Promise
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from exports.exceptions import InvalidColumns
 
@@ -31,7 +34,7 @@ class Column:
     """
 
     path: str
-    label: str | None = None
+    label: str | Promise | None = None
     format: Callable[[Any], Any] | None = None
     optional: bool = False
     default: bool = True
@@ -49,7 +52,9 @@ class ResolvedColumn:
 
     column: Column
     kind: ColumnKind
-    label: str
+    #: The header, kept lazy when the declaration or the verbose name is (``gettext_lazy``): a resolved column is
+    #: cached on its export, so the text is made in each run, in the language active there.
+    label: str | Promise
     field: models.Field[Any, Any] | None
     #: For ``attribute`` columns: the foreign keys to follow (``select_related``) before reading the attribute.
     relations: tuple[str, ...] = ()
@@ -91,7 +96,7 @@ def resolve(
                 f"Column {column.path!r}: {part!r} is a to-many relation; a row shows one object."
             )
         if index == len(parts) - 1:
-            label = column.label or capfirst(str(field.verbose_name))
+            label = column.label or capfirst(field.verbose_name)
             return ResolvedColumn(column, "field", label, field)
         if not field.is_relation or field.related_model is None:
             raise ImproperlyConfigured(
@@ -140,9 +145,42 @@ def parse_column_keys(values: list[str]) -> list[str]:
     keys = [key.strip() for value in values for key in value.split(",")]
     if not keys or not all(keys):
         raise InvalidColumns(
-            f"Empty column name in {','.join(values)!r}: give the keys of the columns to include, separated by commas."
+            _("Empty column name in %(value)s: give the keys of the columns to include, separated by commas.")
+            % {"value": repr(",".join(values))}
         )
     return keys
+
+
+def select(columns: Sequence[ResolvedColumn], keys: Sequence[str] | None) -> list[ResolvedColumn]:
+    """What :meth:`Export.select_columns <exports.Export.select_columns>` returns (its docstring says what)."""
+    if keys is None:
+        return [c for c in columns if not c.column.optional or c.column.default]
+    known = {c.key for c in columns}
+    problems = []
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        problems.append(
+            ngettext(
+                "Unknown column %(names)s. Columns: %(columns)s.",
+                "Unknown columns %(names)s. Columns: %(columns)s.",
+                len(unknown),
+            )
+            % {"names": ", ".join(map(repr, unknown)), "columns": ", ".join(c.key for c in columns)}
+        )
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        problems.append(
+            ngettext(
+                "Column %(names)s is named more than once; name each once.",
+                "Columns %(names)s are named more than once; name each once.",
+                len(twice),
+            )
+            % {"names": ", ".join(map(repr, twice))}
+        )
+    if problems:
+        raise InvalidColumns(problems)
+    wanted = set(keys)
+    return [c for c in columns if not c.column.optional or c.key in wanted]
 
 
 def default_columns(model: type[models.Model]) -> list[Column]:

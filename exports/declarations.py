@@ -10,13 +10,13 @@ from typing import Any, ClassVar, Final, Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.text import capfirst, slugify
 
 from exports import columns as columns_module
 from exports import filters as filters_module
 from exports.columns import Column, ResolvedColumn
-from exports.exceptions import InvalidColumns
 from exports.filters import BoundFilter, Filter, FilterValues
 from exports.formats.registry import extensions
 from exports.options import UNSET, DefaultPermission, Unset, validate_options
@@ -73,7 +73,7 @@ class Export:
     model: ClassVar[type[models.Model] | None] = None
     queryset: ClassVar[models.QuerySet[Any] | None] = None
     name: str = ""
-    label: str = ""
+    label: str | Promise = ""
     columns: Sequence[str | Column] | None = None
     filters: Sequence[str | Filter] = ()
     ordering: Sequence[str] | None = None
@@ -94,7 +94,7 @@ class Export:
         model: type[models.Model] | None | Unset = UNSET,
         queryset: models.QuerySet[Any] | None | Unset = UNSET,
         name: str | Unset = UNSET,
-        label: str | Unset = UNSET,
+        label: str | Promise | Unset = UNSET,
         columns: Sequence[str | Column] | None | Unset = UNSET,
         filters: Sequence[str | Filter] | Unset = UNSET,
         ordering: Sequence[str] | None | Unset = UNSET,
@@ -124,7 +124,9 @@ class Export:
         self.base_queryset: models.QuerySet[Any] | None = rows
         opts = source_model._meta
         if not self.name:
-            self.name = slugify(str(opts.verbose_name_plural)) or opts.model_name or "export"
+            # The name is in URLs and scripts: made from the untranslated verbose name, whatever language is active.
+            with translation.override(None):
+                self.name = slugify(str(opts.verbose_name_plural)) or opts.model_name or "export"
         if not self.label:
             # Lazy when the verbose name is: the label follows the language in force where it is shown.
             self.label = capfirst(opts.verbose_name_plural)
@@ -180,23 +182,7 @@ class Export:
         columns asks for none of the optional ones). Raises :class:`~exports.exceptions.InvalidColumns` for a name
         that is not a column of this export, or a name given twice.
         """
-        columns = self.resolved_columns
-        if keys is None:
-            return [c for c in columns if not c.column.optional or c.column.default]
-        known = {c.key for c in columns}
-        problems = []
-        unknown = [key for key in keys if key not in known]
-        if unknown:
-            problems.append(
-                f"Unknown column {', '.join(map(repr, unknown))}. Columns: {', '.join(c.key for c in columns)}."
-            )
-        twice = sorted({key for key in keys if keys.count(key) > 1})
-        if twice:
-            problems.append(f"Column {', '.join(map(repr, twice))} is named more than once; name each once.")
-        if problems:
-            raise InvalidColumns(problems)
-        wanted = set(keys)
-        return [c for c in columns if not c.column.optional or c.key in wanted]
+        return columns_module.select(self.resolved_columns, keys)
 
     # Filters ------------------------------------------------------------------------------------------------------
 

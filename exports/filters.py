@@ -8,24 +8,24 @@ accepts a choice's value or label, a date field a date, ...), so a bad value is 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.core.exceptions import (
-    EmptyResultSet,
     FieldDoesNotExist,
-    FullResultSet,
     ImproperlyConfigured,
     ValidationError,
 )
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
+from django.utils.functional import Promise
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from exports.choices import choice_value, clean_boolean, describe_choices, fixed_choices
-from exports.exceptions import InvalidFilters
+from exports.filter_values import FilterValues, parse
 
 #: The query parameters that choose the optional columns and a CSV dialect (``?dialect=excel``): no filter's name.
 COLUMNS_PARAMETER, DIALECT_PARAMETER = "columns", "dialect"
@@ -54,7 +54,7 @@ class Filter:
     path: str
     name: str | None = None
     form_field: forms.Field | None = None
-    label: str | None = None
+    label: str | Promise | None = None
 
     @property
     def key(self) -> str:
@@ -69,7 +69,8 @@ class BoundFilter:
     field_path: str
     lookup: str
     model_field: models.Field[Any, Any]
-    label: str
+    #: Lazy when the declaration's label or the verbose name is: it follows the language where it is shown.
+    label: str | Promise
 
     @property
     def key(self) -> str:
@@ -78,42 +79,44 @@ class BoundFilter:
     def clean(self, values: Sequence[str]) -> Any:
         """The validated value of the parameter given as ``values``; raises ``ValidationError`` with the reason."""
         if len(values) != 1 and self.lookup != "in":
-            raise ValidationError("given more than once; give it once")
+            raise ValidationError(_("given more than once; give it once"))
         if self.lookup == "isnull":
             return clean_boolean(values[0])
         if self.lookup == "in":
             items = [item.strip() for value in values for item in value.split(",")]
             if not any(items):
-                raise ValidationError("give one or more values, separated by commas")
+                raise ValidationError(_("give one or more values, separated by commas"))
             return [self._clean_one(item) for item in items if item]
         if self.lookup == "range":
             bounds = values[0].split(",")
             if len(bounds) != 2:
-                raise ValidationError("give two values separated by a comma: start,end")
+                raise ValidationError(_("give two values separated by a comma: start,end"))
             return [self._clean_one(bound.strip()) for bound in bounds]
         return self._clean_one(values[0])
 
     def _clean_one(self, value: str) -> Any:
         if "\x00" in value:
-            raise ValidationError("contains a NUL character")
+            raise ValidationError(_("contains a NUL character"))
         if value == "":
-            raise ValidationError("is empty; give a value")
+            raise ValidationError(_("is empty; give a value"))
         choices = self.choices()
         try:
             cleaned = self.form_field().clean(value if choices is None else choice_value(value, choices))
         except ValidationError as error:
             if choices is None or error.code != "invalid_choice":
                 raise
-            raise ValidationError([*error.messages, f"Valid values: {describe_choices(choices)}."]) from None
+            raise ValidationError(
+                [*error.messages, _("Valid values: %(values)s.") % {"values": describe_choices(choices)}]
+            ) from None
         if cleaned in (None, ""):
-            raise ValidationError("is empty; give a value")
+            raise ValidationError(_("is empty; give a value"))
         if isinstance(cleaned, models.Model):
             return cleaned.pk
         if isinstance(cleaned, datetime.datetime) and cleaned.tzinfo is not None:
             try:
                 cleaned.astimezone(datetime.UTC)  # what the database adapter does; year 1 at +14:00 is year 0
             except OverflowError:
-                raise ValidationError("is out of range") from None
+                raise ValidationError(_("is out of range")) from None
         return cleaned
 
     def choices(self) -> list[tuple[str, str]] | None:
@@ -141,7 +144,7 @@ class BoundFilter:
             # Unbounded text is still bounded in a filter; the form field makes its validators when it is built.
             form_field = model_field.formfield(max_length=1000)
         if form_field is None:
-            raise ValidationError("cannot be filtered on")
+            raise ValidationError(_("cannot be filtered on"))
         return form_field
 
 
@@ -172,7 +175,7 @@ def bind(filter_: Filter, model: type[models.Model]) -> BoundFilter:
         break
     if model_field is None:
         raise ImproperlyConfigured(f"Filter {filter_.path!r}: {model._meta.label} has no field {parts[0]!r}.")
-    label = filter_.label or capfirst(str(model_field.verbose_name))
+    label = filter_.label or capfirst(model_field.verbose_name)
     if rest and rest[0] in _TRANSFORM_FIELDS and isinstance(model_field, models.DateField):
         model_field = _TRANSFORM_FIELDS[rest[0]]
         field_parts.append(rest.pop(0))
@@ -193,57 +196,4 @@ def _has_field(model: type[models.Model], name: str) -> bool:
     return True
 
 
-@dataclass
-class FilterValues:
-    """Validated filter values, keyed by parameter name, ready to apply to a queryset."""
-
-    bound: dict[str, BoundFilter] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def apply(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-        """``queryset`` filtered, its SQL made now (no query runs): a value that a lookup or the database adapter
-        refuses raises :class:`~exports.exceptions.InvalidFilters` before a response starts, not mid-download."""
-        lookups = {}
-        for key, value in self.values.items():
-            bound = self.bound[key]
-            lookups[f"{bound.field_path}{LOOKUP_SEP}{bound.lookup}"] = value
-        if not lookups:
-            return queryset
-        try:
-            rows = queryset.filter(**lookups)
-            rows.query.get_compiler(rows.db).as_sql()
-        except (EmptyResultSet, FullResultSet):
-            pass
-        except (ValueError, TypeError, OverflowError, ValidationError) as error:
-            reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-            raise InvalidFilters(f"The filters cannot be applied: {reason}") from None
-        return rows
-
-    def as_strings(self) -> dict[str, str]:
-        """The values as they would be written back into a query string (for logs and the audit record)."""
-        return {
-            key: ",".join(map(str, value)) if isinstance(value, list) else str(value)
-            for key, value in self.values.items()
-        }
-
-
-def parse(bound_filters: Mapping[str, BoundFilter], data: Mapping[str, Sequence[str]]) -> FilterValues:
-    """Validate ``data`` (parameter -> given values) against the allowed filters.
-
-    Raises :class:`~exports.exceptions.InvalidFilters` listing every problem at once.
-    """
-    errors: list[str] = []
-    result = FilterValues(bound=dict(bound_filters))
-    for key, values in data.items():
-        bound = bound_filters.get(key)
-        if bound is None:
-            allowed = ", ".join(bound_filters) or "none"
-            errors.append(f"Unknown filter {key!r}. Allowed filters: {allowed}.")
-            continue
-        try:
-            result.values[key] = bound.clean(values)
-        except ValidationError as error:
-            errors.append(f"Filter {key!r}: {' '.join(error.messages)}")
-    if errors:
-        raise InvalidFilters(errors)
-    return result
+__all__ = ["COLUMNS_PARAMETER", "BoundFilter", "Filter", "FilterValues", "bind", "parse"]

@@ -1,10 +1,12 @@
-"""The row cap: the most rows an export may write, refused before a byte is sent."""
+"""The row cap: the most rows an export may write, refused before a byte is sent (or, when rows are added during
+the run, before the row past it is)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from exports.conf import app_settings
 from exports.exceptions import TooManyRows
@@ -22,6 +24,16 @@ def check_row_count(queryset: models.QuerySet[Any], *, limit: int | None, name: 
     """
     if limit is not None and queryset[: limit + 1].count() > limit:
         raise TooManyRows(
-            f"The export {name!r} would write more than {limit:,} rows, its limit. "
-            "Narrow it down with filters and try again."
+            _(
+                "The export %(name)s would write more than %(limit)s rows, its limit. "
+                "Narrow it down with filters and try again."
+            )
+            % {"name": repr(name), "limit": f"{limit:,}"}
         )
+
+
+def grew_beyond(limit: int, *, name: str) -> TooManyRows:
+    """The error of a run whose rows passed ``limit`` after the count that let it start."""
+    return TooManyRows(
+        _("The export %(name)s grew beyond its limit of %(limit)s rows.") % {"name": repr(name), "limit": f"{limit:,}"}
+    )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from exports.declarations import Export
 from exports.exceptions import ExportNotFound
@@ -37,7 +38,7 @@ class ExportRegistry:
         try:
             return self._exports[name]
         except KeyError:
-            raise ExportNotFound(f"No export is called {name!r}.") from None
+            raise ExportNotFound(_("No export is called %(name)s.") % {"name": repr(name)}) from None
 
     def for_model(self, model: type[models.Model]) -> list[Export]:
         """The exports whose rows are ``model``'s (the admin shows these)."""

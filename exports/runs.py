@@ -17,13 +17,14 @@ from typing import Any
 
 from django.db import models, router
 from django.dispatch import Signal
+from django.utils.translation import gettext as _
 
 from exports import audit, limits, signals
 from exports.cells import export_time_zone
 from exports.columns import ResolvedColumn
 from exports.conf import app_settings
 from exports.declarations import Export, User
-from exports.exceptions import ExportError, TooManyRows
+from exports.exceptions import ExportError
 from exports.filters import FilterValues
 from exports.formats.base import Format
 from exports.formats.registry import choose_format
@@ -110,7 +111,7 @@ def prepare(
     the format. Permission is the surface's to check, before this.
     """
     if chunk_size is not None and chunk_size < 1:
-        raise ExportError(f"The chunk size must be a positive number, not {chunk_size}.")
+        raise ExportError(_("The chunk size must be a positive number, not %(size)d.") % {"size": chunk_size})
     chosen = choose_format(format, dialect=dialect, allowed=export.formats, default_dialect=export.dialect)
     filter_values = export.parse_filters(filters or {})
     selected = export.select_columns(columns)
@@ -219,9 +220,7 @@ class Run:
                             on_progress(self)
                         if limit is not None and self.rows_sent > limit:
                             # Rows were added since the count that let the export start: fail rather than truncate.
-                            raise TooManyRows(
-                                f"The export {request.export.name!r} grew beyond its limit of {limit:,} rows."
-                            )
+                            raise limits.grew_beyond(limit, name=request.export.name)
                         self.bytes_sent += len(chunk)
                         yield chunk
                 finally:

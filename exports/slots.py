@@ -19,6 +19,7 @@ from typing import Final
 
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from exports.conf import app_settings
 from exports.exceptions import ExportBusy
@@ -56,8 +57,12 @@ def claim_slot(run: ExportRun) -> None:
         return
     run.slot = None
     raise ExportBusy(
-        f"You are already running {limit} export{'s' if limit != 1 else ''}, the most allowed at once. "
-        f"Try again when {'they have' if limit != 1 else 'it has'} finished.",
+        ngettext(
+            "You are already running %(count)d export, the most allowed at once. Try again when it has finished.",
+            "You are already running %(count)d exports, the most allowed at once. Try again when they have finished.",
+            limit,
+        )
+        % {"count": limit},
         retry_after=app_settings.RETRY_AFTER,
     )
 

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from exports.admin import ExportActionMixin
 from orders.models import Customer, Order
@@ -31,7 +32,7 @@ class CustomerCountryFilter(admin.SimpleListFilter):
     load; the choices come from the small customers table instead.
     """
 
-    title = "customer country"
+    title = _("customer country")
     parameter_name = "customer__country"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Order]) -> list[tuple[str, str]]:
@@ -62,6 +63,6 @@ class OrderAdmin(ExportActionMixin, OrderAdminBase):
     # COUNT(*) over a million unfiltered rows on every page load is not worth the exact number.
     show_full_result_count = False
 
-    @admin.display(description="total", ordering="total_cents")
+    @admin.display(description=_("total"), ordering="total_cents")
     def total(self, order: Order) -> str:
         return format_cents(order.total_cents)

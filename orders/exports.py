@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 from exports import Column, Export, Filter, register
 from orders.models import Order
 
@@ -17,15 +19,15 @@ orders = register(
     Export(
         Order,
         columns=[
-            Column("id", "ID"),
+            Column("id", _("ID")),
             "reference",
-            Column("placed_at", "Placed at"),
-            Column("status", "Status"),
-            Column("customer__name", "Customer"),
-            Column("customer__country", "Country"),
-            Column("customer_email", "Email", optional=True),
-            Column("total_cents", "Total (cents)"),
-            Column("total_cents", "Total", format=euros, name="total", optional=True, default=False),
+            Column("placed_at", _("Placed at")),
+            Column("status", _("Status")),
+            Column("customer__name", _("Customer")),
+            Column("customer__country", _("Country")),
+            Column("customer_email", _("Email"), optional=True),
+            Column("total_cents", _("Total (cents)")),
+            Column("total_cents", _("Total"), format=euros, name="total", optional=True, default=False),
         ],
         filters=[
             "status",

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.functional import Promise
 
 from exports import Export, Filter, registry
 from exports.models import ExportRun
@@ -22,7 +23,8 @@ class ExportLink:
     """An export the user may run, as the home page shows it."""
 
     name: str
-    label: str
+    #: Lazy when the verbose name is: the page shows it in the request's language.
+    label: str | Promise
     url: str
     filters: list[str]
 

@@ -18,6 +18,7 @@ LAYERS: list[set[str]] = [
         "exports.django_internals",
         "exports.choices",
         "exports.signals",
+        "exports.filter_values",
     },
     {"exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
     {"exports.cells", "exports.postgres.session", "exports.sources.rows"},

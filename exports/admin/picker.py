@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.utils import model_ngettext
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import EmptyResultSet, FieldError
 from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from exports.declarations import Export
 from exports.formats.csv import DIALECTS
@@ -22,9 +24,9 @@ FORMAT_FIELD = "exports_format"
 DIALECT_FIELD = "exports_dialect"
 CHOSEN_FIELD = "exports_columns_chosen"
 DIALECT_LABELS = {
-    "unix": "Unix: comma, LF, no byte order mark",
-    "excel": "Excel: UTF-8 with BOM, comma, CRLF",
-    "excel-semicolon": "Excel, semicolon: UTF-8 with BOM, “;”, CRLF (German, French... Excel)",
+    "unix": gettext_lazy("Unix: comma, LF, no byte order mark"),
+    "excel": gettext_lazy("Excel: UTF-8 with BOM, comma, CRLF"),
+    "excel-semicolon": gettext_lazy("Excel, semicolon: UTF-8 with BOM, “;”, CRLF (German, French... Excel)"),
 }
 
 
@@ -56,6 +58,8 @@ def picker_context(
         "subtitle": None,
         "export": export,
         "count": count,
+        # "order" or "orders" in the active language (one msgid for both forms, as msgfmt --check wants).
+        "items_name": model_ngettext(export.model_class._meta, count),
         "criteria": criteria,
         "required_columns": [column.label for column in columns if not column.column.optional],
         "columns": [

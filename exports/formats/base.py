@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from django.utils.functional import Promise
+
 from exports.cells import ColumnConverter
 from exports.columns import ResolvedColumn
 
@@ -80,7 +82,7 @@ class Format:
     #: The ``Content-Type`` of a download.
     media_type: ClassVar[str] = "application/octet-stream"
     #: What the admin's format choice shows.
-    label: ClassVar[str] = ""
+    label: ClassVar[str | Promise] = ""
     #: A text format: the command gzips it for an output name ending in ``.gz``.
     text: ClassVar[bool] = True
     #: Whether text cells are formula-escaped (a spreadsheet may open the file and run them); typed formats are not.

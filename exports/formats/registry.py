@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from exports.conf import app_settings
 from exports.exceptions import ExportError, UnknownFormat
@@ -56,7 +57,10 @@ def get_format(name: str) -> Format:
     """The format called ``name``, in its default dialect; raises :class:`UnknownFormat`."""
     path = format_paths().get(name)
     if path is None:
-        raise UnknownFormat(f"No format is called {name!r}; the formats are {', '.join(format_names())}.")
+        raise UnknownFormat(
+            _("No format is called %(name)s; the formats are %(formats)s.")
+            % {"name": repr(name), "formats": ", ".join(format_names())}
+        )
     return load(path)
 
 
@@ -76,7 +80,7 @@ def for_extension(extension: str) -> Format:
         found = get_format(name)
         if found.extension == extension:
             return found
-    raise UnknownFormat(f"No format writes .{extension} files.")
+    raise UnknownFormat(_("No format writes .%(extension)s files.") % {"extension": extension})
 
 
 def choose_format(
@@ -93,12 +97,22 @@ def choose_format(
         name = DEFAULT_FORMAT if allowed is None or DEFAULT_FORMAT in allowed else allowed[0]
     chosen = get_format(name)
     if allowed is not None and name not in allowed:
-        raise UnknownFormat(f"This export is not offered as {name}; its formats are {', '.join(allowed)}.")
+        raise UnknownFormat(
+            _("This export is not offered as %(format)s; its formats are %(formats)s.")
+            % {"format": name, "formats": ", ".join(allowed)}
+        )
     if dialect is not None:
-        try:
-            return chosen.with_dialect(dialect)
-        except ValueError as error:
-            raise ExportError(str(error)) from None
+        if dialect not in chosen.dialects:
+            raise ExportError(
+                _("The %(format)s format has no dialect %(dialect)s (its dialects: %(dialects)s).")
+                % {
+                    "format": chosen.name,
+                    "dialect": repr(dialect),
+                    # Translators: what a format without dialects lists as its dialects.
+                    "dialects": ", ".join(chosen.dialects) if chosen.dialects else _("none"),
+                }
+            )
+        return chosen.with_dialect(dialect)
     if default_dialect is not None and default_dialect in chosen.dialects:
         return chosen.with_dialect(default_dialect)
     return chosen

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from exports.cells import ColumnConverter, converter_for, json_text
 from exports.columns import ResolvedColumn
@@ -101,7 +102,7 @@ class XLSX(Format):
     name = "xlsx"
     extension = "xlsx"
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    label = "Excel workbook (XLSX)"
+    label = gettext_lazy("Excel workbook (XLSX)")
     text = False
     escapes_formulas = False
 

@@ -1,4 +1,6 @@
-"""The ``export`` command's arguments turned into what a request takes: the user, the filters, the output's format."""
+"""The arguments of ``manage.py export``, and what they become for a request: the user, the filters, the output's
+format. Their help is translated when the parser is made, in the language active then (``settings.LANGUAGE_CODE`` at
+the shell)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,82 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from exports.declarations import Export
 from exports.formats.registry import extensions_to_names
+
+
+def add_arguments(parser: CommandParser) -> None:
+    parser.add_argument("name", help=_("The export's registered name (see --list)."), nargs="?")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        help=_(
+            "The file to write; '-' (the default) is stdout. Its suffix chooses the format (.csv, .tsv, .jsonl, "
+            ".xlsx); a text format's name may end in .gz to gzip it. The file appears only once the export is whole."
+        ),
+    )
+    parser.add_argument(
+        "--format",
+        dest="format_name",
+        metavar="FORMAT",
+        help=_("The format (csv, tsv, jsonl, xlsx...), when the output's suffix does not say (stdout: csv)."),
+    )
+    parser.add_argument(
+        "--dialect",
+        help=_("The CSV dialect: unix (comma, LF), excel (BOM, comma, CRLF), excel-semicolon (BOM, ;)."),
+    )
+    parser.add_argument(
+        "-f",
+        "--filter",
+        dest="filters",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=_("A filter the export allows, as in its URL's query string; repeat for more."),
+    )
+    parser.add_argument(
+        "--columns",
+        help=_("Comma-separated optional columns to include (the default: those the export ticks)."),
+    )
+    parser.add_argument("--chunk-size", type=int, help=_("Rows fetched per database round trip."))
+    parser.add_argument(
+        "--user",
+        dest="username",
+        metavar="USERNAME",
+        help=_(
+            "Run as this user: the export's permission, its rows for that user (Export.get_queryset(user)) and "
+            "the user's concurrency limit apply, and the audit record names them. Without it the command runs as "
+            "the operator, who has shell access: every row of the export (get_queryset(None)), and the record "
+            "names the operating-system user."
+        ),
+    )
+    parser.add_argument(
+        "--list",
+        dest="list_exports",
+        action="store_true",
+        help=_(
+            "List the registered exports, each with its filters (and the values a choice takes) and optional "
+            "columns, and exit."
+        ),
+    )
+    parser.add_argument(
+        "--json",
+        dest="as_json",
+        action="store_true",
+        help=_("With --list: the same as JSON, for scripts."),
+    )
+    parser.add_argument(
+        "--language",
+        metavar="CODE",
+        help=_(
+            "The language of the messages, the column headers and --list (default: settings.LANGUAGE_CODE). The "
+            "values are written the same in every language."
+        ),
+    )
 
 
 def output_format(output: str, format_name: str | None) -> tuple[bool, str | None]:
@@ -20,7 +94,10 @@ def output_format(output: str, format_name: str | None) -> tuple[bool, str | Non
     stem, dot, suffix = os.path.basename(base).rpartition(".")
     named = extensions_to_names().get(suffix.lower()) if dot and stem and output != "-" else None
     if format_name is not None and named is not None and named != format_name:
-        raise CommandError(f"{output} names a {named} file, but --format is {format_name}.")
+        raise CommandError(
+            _("%(output)s names a %(named)s file, but --format is %(format)s.")
+            % {"output": output, "named": named, "format": format_name}
+        )
     return compressed, format_name or named
 
 
@@ -28,9 +105,12 @@ def user_named(username: str, export: Export) -> Any:
     try:
         user = get_user_model()._default_manager.get_by_natural_key(username)
     except ObjectDoesNotExist:
-        raise CommandError(f"No user is called {username!r}.") from None
+        raise CommandError(_("No user is called %(name)s.") % {"name": repr(username)}) from None
     if not export.has_permission(user):
-        raise CommandError(f"The user {username!r} may not run the export {export.name!r}.")
+        raise CommandError(
+            _("The user %(user)s may not run the export %(name)s.")
+            % {"user": repr(username), "name": repr(export.name)}
+        )
     return user
 
 
@@ -39,6 +119,6 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise CommandError(f"--filter takes KEY=VALUE, not {item!r}.")
+            raise CommandError(_("--filter takes KEY=VALUE, not %(item)s.") % {"item": repr(item)})
         filters.setdefault(key.strip(), []).append(value)
     return filters

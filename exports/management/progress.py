@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from exports.runs import Run
 
 
@@ -36,7 +38,11 @@ class Progress:
 
     def _write(self, rows: int, now: float) -> None:
         elapsed = max(now - self.started, 1e-6)
-        total = f" / {self.total:,}" if self.total is not None else ""
-        percent = f" ({rows / self.total:.0%})" if self.total else ""
-        self.stream.write(f"\r{rows:,}{total} rows{percent}, {rows / elapsed:,.0f} rows/s ")
+        numbers = {"rows": f"{rows:,}", "rate": f"{rows / elapsed:,.0f}"}
+        if self.total:
+            numbers |= {"total": f"{self.total:,}", "percent": f"{rows / self.total:.0%}"}
+            line = _("%(rows)s / %(total)s rows (%(percent)s), %(rate)s rows/s") % numbers
+        else:  # not counted yet, or nothing to write
+            line = _("%(rows)s rows, %(rate)s rows/s") % numbers
+        self.stream.write(f"\r{line} ")
         self.stream.flush()

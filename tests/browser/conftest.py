@@ -58,7 +58,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 800})
+    # The demo answers in the browser's language (LocaleMiddleware): the tests read English pages on any machine.
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 800}, locale="en-US")
     context.set_default_timeout(15_000)
     try:
         yield context.new_page()

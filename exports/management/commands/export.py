@@ -11,12 +11,16 @@ import sys
 from collections.abc import Generator
 from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from exports import catalog, files
 from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
-from exports.management.arguments import output_format, parse_filters, user_named
+from exports.management.arguments import add_arguments, output_format, parse_filters, user_named
 from exports.management.interrupts import Stopping, Terminated, stop_on_signals
 from exports.management.progress import Progress
 from exports.registry import registry
@@ -29,7 +33,10 @@ TERMINATED_STATUS = 128 + signal.SIGTERM
 
 
 class Command(BaseCommand):
-    help = "Write a registered export (CSV, TSV, JSON Lines, XLSX) to stdout or a file (written whole or not at all)."
+    # Lazy: argparse formats it when --help prints it, in the language active then.
+    help = gettext_lazy(  # type: ignore[assignment]
+        "Write a registered export (CSV, TSV, JSON Lines, XLSX) to stdout or a file (written whole or not at all)."
+    )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -38,56 +45,7 @@ class Command(BaseCommand):
         return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("name", help="The export's registered name (see --list).", nargs="?")
-        parser.add_argument(
-            "-o",
-            "--output",
-            default="-",
-            help="The file to write; '-' (the default) is stdout. Its suffix chooses the format (.csv, .tsv, .jsonl, "
-            ".xlsx); a text format's name may end in .gz to gzip it. The file appears only once the export is whole.",
-        )
-        parser.add_argument(
-            "--format",
-            dest="format_name",
-            metavar="FORMAT",
-            help="The format (csv, tsv, jsonl, xlsx...), when the output's suffix does not say (stdout: csv).",
-        )
-        parser.add_argument(
-            "--dialect", help="The CSV dialect: unix (comma, LF), excel (BOM, comma, CRLF), excel-semicolon (BOM, ;)."
-        )
-        parser.add_argument(
-            "-f",
-            "--filter",
-            dest="filters",
-            action="append",
-            default=[],
-            metavar="KEY=VALUE",
-            help="A filter the export allows, as in its URL's query string; repeat for more.",
-        )
-        parser.add_argument(
-            "--columns",
-            help="Comma-separated optional columns to include (the default: those the export ticks).",
-        )
-        parser.add_argument("--chunk-size", type=int, help="Rows fetched per database round trip.")
-        parser.add_argument(
-            "--user",
-            dest="username",
-            metavar="USERNAME",
-            help="Run as this user: the export's permission, its rows for that user (Export.get_queryset(user)) and "
-            "the user's concurrency limit apply, and the audit record names them. Without it the command runs as the "
-            "operator, who has shell access: every row of the export (get_queryset(None)), and the record names the "
-            "operating-system user.",
-        )
-        parser.add_argument(
-            "--list",
-            dest="list_exports",
-            action="store_true",
-            help="List the registered exports, each with its filters (and the values a choice takes) and optional "
-            "columns, and exit.",
-        )
-        parser.add_argument(
-            "--json", dest="as_json", action="store_true", help="With --list: the same as JSON, for scripts."
-        )
+        add_arguments(parser)
 
     def handle(
         self,
@@ -102,16 +60,55 @@ class Command(BaseCommand):
         username: str | None,
         list_exports: bool,
         as_json: bool,
+        language: str | None,
         verbosity: int,
         **options: Any,
+    ) -> None:
+        # Django runs a command with translations off; the messages, the headers and the labels of --list are in this
+        # language (the choices' labels too, as the file writes them). The values in the file are not translated.
+        try:
+            code = translation.get_supported_language_variant(language or settings.LANGUAGE_CODE)
+        except LookupError:
+            # Said in English: the language asked for is the one that cannot be used.
+            codes = ", ".join(code for code, _name in settings.LANGUAGES)
+            raise CommandError(f"--language: {language!r} is not one of settings.LANGUAGES ({codes}).") from None
+        with translation.override(code):
+            self._handle(
+                name,
+                output=output,
+                format_name=format_name,
+                dialect=dialect,
+                filters=filters,
+                columns=columns,
+                chunk_size=chunk_size,
+                username=username,
+                list_exports=list_exports,
+                as_json=as_json,
+                verbosity=verbosity,
+            )
+
+    def _handle(
+        self,
+        name: str | None,
+        *,
+        output: str,
+        format_name: str | None,
+        dialect: str | None,
+        filters: list[str],
+        columns: str | None,
+        chunk_size: int | None,
+        username: str | None,
+        list_exports: bool,
+        as_json: bool,
+        verbosity: int,
     ) -> None:
         if list_exports:
             self._list(as_json=as_json)
             return
         if as_json:
-            raise CommandError("--json goes with --list.")
+            raise CommandError(_("--json goes with --list."))
         if not name:
-            raise CommandError("Name an export (see --list).")
+            raise CommandError(_("Name an export (see --list)."))
         # Ctrl-C and SIGTERM (``kill``, a container or a service stopping) end the run alike: aborted, no file.
         with stop_on_signals() as stopping:
             try:
@@ -133,11 +130,14 @@ class Command(BaseCommand):
                 # be released (and the cursor closed) while the connection is still open.
                 interrupted = type(error)
         if interrupted is Terminated:
-            raise CommandError("Terminated; nothing was written.", returncode=TERMINATED_STATUS)
+            raise CommandError(_("Terminated; nothing was written."), returncode=TERMINATED_STATUS)
         if interrupted is not None:
-            raise CommandError("Interrupted; nothing was written.", returncode=130)
+            raise CommandError(_("Interrupted; nothing was written."), returncode=130)
         if verbosity > 1:
-            self.stderr.write(f"Wrote {run.rows_sent:,} rows ({run.bytes_sent:,} bytes).")
+            message = ngettext(
+                "Wrote %(rows)s row (%(bytes)s bytes).", "Wrote %(rows)s rows (%(bytes)s bytes).", run.rows_sent
+            )
+            self.stderr.write(message % {"rows": f"{run.rows_sent:,}", "bytes": f"{run.bytes_sent:,}"})
 
     def _list(self, *, as_json: bool) -> None:
         exports = [catalog.describe(export) for export in registry]
@@ -189,7 +189,9 @@ class Command(BaseCommand):
                 else:
                     files.write_atomically(output, chunks)
         except OSError as error:
-            raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from None
+            raise CommandError(
+                _("Cannot write %(path)s: %(reason)s.") % {"path": output, "reason": error.strerror or error}
+            ) from None
         finally:
             if progress is not None:
                 progress.finish()
@@ -199,9 +201,14 @@ class Command(BaseCommand):
         if text:
             return
         if compressed:
-            raise CommandError(f"{output}: .gz applies to text formats; {name} is compressed already.")
+            raise CommandError(
+                _("%(output)s: .gz applies to text formats; %(format)s is compressed already.")
+                % {"output": output, "format": name}
+            )
         if output == "-" and (getattr(self.stdout._out, "buffer", None) is None or self.stdout.isatty()):
-            raise CommandError(f"Not writing {name} to a terminal: give -o FILE, or pipe the output.")
+            raise CommandError(
+                _("Not writing %(format)s to a terminal: give -o FILE, or pipe the output.") % {"format": name}
+            )
 
     def _to_stdout(self, chunks: Generator[bytes, None, None]) -> None:
         target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
