@@ -65,3 +65,9 @@ class ExportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.export_name} by {self.username or 'nobody'} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+# The records of background jobs live in their own module; importing them here registers them with the app.
+from exports.job_models import ExportDownload, ExportJob  # noqa: E402
+
+__all__ = ["ExportDownload", "ExportJob", "ExportRun"]

@@ -1,4 +1,5 @@
-"""The download URL: ``/exports/<name>.csv`` for a logged-in user with the export's permission."""
+"""The download URL: ``/exports/<name>.csv`` for a logged-in user with the export's permission; ``POST`` prepares the
+file in the background instead (:mod:`exports.job_views`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods
 
+from exports import job_views
 from exports.columns import parse_column_keys
 from exports.exceptions import ExportBusy, ExportError, ExportNotFound
 from exports.filters import COLUMNS_PARAMETER
@@ -16,11 +18,12 @@ from exports.responses import download_headers, streaming_response
 from exports.runs import Surface, prepare
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def download(request: HttpRequest, name: str) -> HttpResponse | StreamingHttpResponse:
     """Stream the export called ``name``, filtered by the query string (``?status=paid&columns=customer_email``).
 
-    ``HEAD`` answers with the headers ``GET`` would send, after the same checks, without reading a row.
+    ``HEAD`` answers with the headers ``GET`` would send, after the same checks, without reading a row. ``POST``
+    (with the session's CSRF token), after the same checks, queues a background job and answers 202 Accepted.
     """
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -45,6 +48,9 @@ def download(request: HttpRequest, name: str) -> HttpResponse | StreamingHttpRes
             filters=filters,
             columns=parse_column_keys(columns) if columns else None,
         )
+        if request.method == "POST":
+            chosen = parse_column_keys(columns) if columns else None
+            return job_views.accepted(request, export_request, filters=filters, columns=chosen)
         if request.method == "HEAD":
             response = HttpResponse()
             download_headers(response, filename=export_request.filename())

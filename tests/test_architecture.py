@@ -11,24 +11,28 @@ LIBRARY = Path(__file__).resolve().parent.parent / "exports"
 
 #: Each module's layer: a module may import only from lower layers (or, within one layer, without a loop).
 LAYERS: list[set[str]] = [
-    {"exports.conf", "exports.exceptions", "exports.models", "exports.django_internals"},
-    {"exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
+    {"exports.conf", "exports.exceptions", "exports.models", "exports.job_models", "exports.django_internals"},
+    {"exports.storage", "exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
     {"exports.options", "exports.cells", "exports.postgres.session", "exports.formats.csv"},
     {"exports.declarations", "exports.postgres.cells", "exports.limits", "exports.slots"},
     {"exports.registry", "exports.audit", "exports.sources.orm", "exports.sources.copy", "exports.admin.picker"},
     {"exports.pipeline"},
     {"exports.runs"},
-    {"exports.responses", "exports.files"},
+    {"exports.responses", "exports.files", "exports.jobs", "exports.job_requests"},
+    {"exports.worker"},
     {
         "exports",
         "exports.apps",
         "exports.checks",
         "exports.views",
+        "exports.job_views",
+        "exports.tasks",
         "exports.urls",
         "exports.admin",
         "exports.admin.actions",
         "exports.admin.runs",
         "exports.management.commands.export",
+        "exports.management.commands.exports_cleanup",
     },
 ]
 

@@ -71,9 +71,10 @@ def test_unknown_exports_are_not_found(client, exporter):
     assert client.get("/exports/nope.csv").status_code == 404
 
 
-def test_post_is_not_allowed(client, exporter):
+def test_put_is_not_allowed(client, exporter):
+    # POST queues a background export (tests/jobs/); nothing else but GET and HEAD is allowed.
     client.force_login(exporter)
-    assert client.post(URL).status_code == 405
+    assert client.put(URL).status_code == 405
 
 
 def test_filters_from_the_query_string(client, exporter, make_orders):

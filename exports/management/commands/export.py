@@ -10,10 +10,12 @@ from typing import Any, BinaryIO
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
 
-from exports import Export, files
+from exports import Export, files, jobs
 from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
+from exports.job_models import ExportJob
 from exports.registry import registry
 from exports.runs import Run, Surface, prepare
 
@@ -63,6 +65,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--list", dest="list_exports", action="store_true", help="List the registered exports and exit."
         )
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="Queue the export as a background job (run by a worker, stored, downloaded from its status URL) "
+            "and print its id and status URL.",
+        )
+        parser.add_argument(
+            "--jobs", dest="list_jobs", action="store_true", help="List the recent background jobs and exit."
+        )
 
     def handle(
         self,
@@ -74,6 +85,8 @@ class Command(BaseCommand):
         chunk_size: int | None,
         username: str | None,
         list_exports: bool,
+        background: bool = False,
+        list_jobs: bool = False,
         verbosity: int,
         **options: Any,
     ) -> None:
@@ -81,6 +94,8 @@ class Command(BaseCommand):
             for export in registry:
                 self.stdout.write(f"{export.name}\t{export.label}")
             return
+        if list_jobs:
+            return self._list_jobs()
         if not name:
             raise CommandError("Name an export (see --list).")
         try:
@@ -94,6 +109,8 @@ class Command(BaseCommand):
                 columns=parse_column_keys([columns]) if columns is not None else None,
                 chunk_size=chunk_size,
             )
+            if background:
+                return self._queue(request, filters, columns)
             run = request.start()
         except ExportError as error:
             raise CommandError(" ".join(error.messages)) from None
@@ -138,6 +155,21 @@ class Command(BaseCommand):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise SystemExit(BROKEN_PIPE_STATUS) from None
+
+    def _queue(self, request: Any, filters: list[str], columns: str | None) -> None:
+        chosen = parse_column_keys([columns]) if columns is not None else None
+        job, created = jobs.submit(request, filters=_parse_filters(filters), columns=chosen)
+        self.stdout.write(f"{job.pk}\t{reverse('exports:job', args=[job.pk])}")
+        if not created:
+            self.stderr.write("The same export is already queued or running: that job is shown.")
+
+    def _list_jobs(self) -> None:
+        for job in ExportJob.objects.order_by("-created_at")[:20]:
+            total = f"/{job.rows_total}" if job.rows_total is not None else ""
+            self.stdout.write(
+                f"{job.pk}\t{job.state}\t{job.export_name}\t{job.username or '-'}\t{job.rows_done}{total} rows\t"
+                f"{job.created_at:%Y-%m-%d %H:%M:%S}\t{reverse('exports:job', args=[job.pk])}"
+            )
 
 
 def _no_usage(file: Any = None) -> None:
