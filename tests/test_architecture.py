@@ -31,6 +31,8 @@ LAYERS: list[set[str]] = [
         "exports.admin",
         "exports.admin.actions",
         "exports.admin.runs",
+        "exports.admin.jobs",
+        "exports.admin.background",
         "exports.management.commands.export",
         "exports.management.commands.exports_cleanup",
     },

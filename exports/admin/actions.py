@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from exports.admin.background import BACKGROUND_FIELD, BackgroundMixin
 from exports.admin.picker import CHOSEN_FIELD, COLUMNS_FIELD, changelist_ordering, picker_context
 from exports.declarations import Export
 from exports.exceptions import ExportError, ExportNotFound
@@ -41,7 +42,7 @@ else:
 _NOT_FILTERS = (PAGE_VAR, ORDER_VAR, ALL_VAR, ERROR_FLAG)
 
 
-class ExportActionMixin(_Base):
+class ExportActionMixin(BackgroundMixin, _Base):
     """Export from the changelist: ``class OrderAdmin(ExportActionMixin, admin.ModelAdmin)``.
 
     Adds the action "Export selected … as CSV" and an "Export all matching as CSV" button to the changelist, for
@@ -179,6 +180,9 @@ class ExportActionMixin(_Base):
                 columns=columns,
                 ordering=changelist_ordering(rows, queryset),
             )
+            if self.wants_background(request, export_request, chosen=CHOSEN_FIELD in request.POST):
+                changelist = self._changelist_url(request)
+                return self.queue_export(request, export_request, columns=columns, changelist_url=changelist)
             with export_request.start() as run:
                 return streaming_response(request, run.stream(), filename=export_request.filename())
         except ExportError as error:
@@ -198,6 +202,8 @@ class ExportActionMixin(_Base):
                 changelist_url=self._changelist_url(request),
             ),
             "title": _("Export %(name)s as CSV") % {"name": self.opts.verbose_name_plural},
+            "background_field": BACKGROUND_FIELD,
+            "background_default": self.background_default(count),
             "opts": self.opts,
         }
         request.current_app = self.admin_site.name
