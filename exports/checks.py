@@ -132,6 +132,9 @@ def _declared(permission: str) -> bool:
     return False
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
 def check_job_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """The settings of background exports (docs/jobs.md)."""
     errors: list[checks.CheckMessage] = []
@@ -157,6 +160,9 @@ def check_job_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     except ImportError as error:
         errors.append(checks.Error(f"EXPORTS_JOB_ENQUEUE {path!r} cannot be imported: {error}.", id="exports.E034"))
         return errors
+    url = app_settings.RQ_URL
+    if path == "exports.engines.rq.enqueue" and not (isinstance(url, str) and url.startswith(REDIS_SCHEMES)):
+        errors.append(checks.Error(f"EXPORTS_RQ_URL must be a redis:// URL, not {url!r}.", id="exports.E036"))
     if not callable(enqueue):
         errors.append(checks.Error(f"EXPORTS_JOB_ENQUEUE {path!r} is not a function.", id="exports.E034"))
     elif path == "exports.tasks.enqueue" and app_settings.JOB_TASK_BACKEND not in getattr(settings, "TASKS", {}):

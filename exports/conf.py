@@ -112,5 +112,15 @@ class Settings:
         (``None``: a private folder in the system's temporary directory)."""
         return getattr(settings, "EXPORTS_JOB_FILES_DIR", None)
 
+    @property
+    def RQ_URL(self) -> str:
+        """The Redis URL of RQ's queue, when ``EXPORTS_JOB_ENQUEUE = "exports.engines.rq.enqueue"``."""
+        return getattr(settings, "EXPORTS_RQ_URL", "redis://127.0.0.1:6379/0")
+
+    @property
+    def RQ_QUEUE(self) -> str:
+        """The RQ queue background exports are enqueued on."""
+        return getattr(settings, "EXPORTS_RQ_QUEUE", "exports")
+
 
 app_settings = Settings()

@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
         "exports.views",
         "exports.job_views",
         "exports.tasks",
+        "exports.engines.rq",
         "exports.urls",
         "exports.admin",
         "exports.admin.actions",
@@ -45,6 +46,7 @@ PACKAGES = {
     "exports.postgres",
     "exports.management",
     "exports.management.commands",
+    "exports.engines",
 }
 
 

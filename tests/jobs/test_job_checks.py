@@ -31,6 +31,13 @@ def test_a_bad_setting_is_reported_with_its_id(settings, setting, value, error_i
     assert setting.removeprefix("EXPORTS_") in messages[0].msg or "task backend" in messages[0].msg
 
 
+def test_the_rq_engine_needs_a_redis_url(settings):
+    settings.EXPORTS_JOB_ENQUEUE = "exports.engines.rq.enqueue"
+    assert check_job_settings() == []
+    settings.EXPORTS_RQ_URL = "127.0.0.1:6379"
+    assert [message.id for message in check_job_settings()] == ["exports.E036"]
+
+
 def test_no_threshold_is_allowed(settings):
     settings.EXPORTS_BACKGROUND_THRESHOLD = None
     assert check_job_settings() == []

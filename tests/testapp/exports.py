@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from exports import Column, Export, register
 from orders.models import Order
 
@@ -22,5 +24,23 @@ fails_midway = register(
         name="fails-midway",
         columns=["id", Column("reference", format=explode), "customer_email"],
         permission="orders.export_order",
+    )
+)
+
+
+def paced(reference: str) -> str:
+    """A row that takes a moment (about a millisecond): a background export of a few thousand rows then runs long
+    enough for a test to watch its progress, cancel it, kill its worker or its database connection midway."""
+    time.sleep(0.001)
+    return reference
+
+
+orders_paced = register(
+    Export(
+        Order,
+        name="orders-paced",
+        columns=["id", Column("reference", format=paced), "customer_email"],
+        permission="orders.export_order",
+        chunk_size=200,
     )
 )
