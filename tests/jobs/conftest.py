@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from exports.job_models import ExportJob
+from tests.jobs.processes import queue_name, start_worker  # noqa: F401 - fixtures of the worker-process tests
 
 
 @pytest.fixture(autouse=True)
