@@ -62,9 +62,10 @@ def start_worker(tmp_path: Path, job_files: Path, queue_name: str) -> Iterator[C
         "celery": "tests.jobs.celery_app.enqueue",
     }
 
-    def start(kind: str = "db") -> subprocess.Popen[bytes]:
+    def start(kind: str = "db", **extra: str) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
+            **extra,
             "DATABASE_URL": database_url(),
             "DATABASE_TEST_NAME": "",
             "DJANGO_SETTINGS_MODULE": "tests.jobs.worker_settings",

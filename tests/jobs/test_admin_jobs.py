@@ -73,7 +73,7 @@ def test_above_the_threshold_the_background_is_the_column_pages_default(staff_cl
     make_orders(3)
     settings.EXPORTS_BACKGROUND_THRESHOLD = 2
     page = staff_client.get(EXPORT_ALL).content.decode()
-    assert page.index(f'class="default" name="{BACKGROUND_FIELD}"') < page.index("Download CSV now")
+    assert page.index(f'class="default exports-background" name="{BACKGROUND_FIELD}"') < page.index("Download CSV now")
     assert isinstance(staff_client.post(EXPORT_ALL, {CHOSEN_FIELD: "1"}), StreamingHttpResponse)  # "now"
     assert ExportJob.objects.count() == 0
 
