@@ -93,6 +93,14 @@ def start_worker(tmp_path: Path, job_files: Path, queue_name: str) -> Iterator[C
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=20)
+    if started and redis_up():
+        # The keys of this test's queues (RQ's jobs and registries, Celery's lists) go with it.
+        from redis import Redis
+
+        redis = Redis.from_url(REDIS_URL)
+        keys = list(redis.scan_iter(match=f"*{queue_name}*"))
+        if keys:
+            redis.delete(*keys)
 
 
 def logs(tmp_path: Path) -> str:
