@@ -8,7 +8,9 @@ import os
 import signal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
+from django.test import Client
 
 from exports import tasks
 from exports.job_models import ExportJob
@@ -44,10 +46,21 @@ def logged_in(client, exporter):
     return client
 
 
-def test_two_db_workers_share_one_queue_and_run_each_job_once(logged_in, start_worker, django_user_model, tmp_path):
+@pytest.fixture
+def colleague(django_user_model):
+    """A second user with the export permission: the per-user limit (one export at a time) does not order their job
+    after the first user's."""
+    user = django_user_model.objects.create_user("colleague", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="export_order"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_two_db_workers_share_one_queue_and_run_each_job_once(logged_in, colleague, start_worker, tmp_path):
     fill_orders(3_000)
     _, first = post_export(logged_in, "/exports/orders.csv")
-    _, second = post_export(logged_in, "/exports/orders.csv?status=paid")
+    _, second = post_export(colleague, "/exports/orders.csv?status=paid")
     tasks.run_export_job.enqueue(str(first.pk))  # handed over twice, as an at-least-once queue may
     workers = [start_worker("db"), start_worker("db")]
     assert wait_until(lambda: {job_state(first), job_state(second)} == {"completed"}, timeout=120), logs(tmp_path)
@@ -109,7 +122,7 @@ def test_a_running_job_cancelled_by_its_owner_stops_and_keeps_no_file(logged_in,
     assert job_state(job) == "cancelled" and files_in(job_files) == []
 
 
-def test_two_rq_workers_run_each_job_once(logged_in, start_worker, settings, queue_name, tmp_path):
+def test_two_rq_workers_run_each_job_once(logged_in, colleague, start_worker, settings, queue_name, tmp_path):
     needs_redis()
     from exports.engines import rq as rq_engine
 
@@ -118,13 +131,13 @@ def test_two_rq_workers_run_each_job_once(logged_in, start_worker, settings, que
     settings.EXPORTS_RQ_QUEUE = queue_name
     fill_orders(3_000)
     _, first = post_export(logged_in, "/exports/orders.csv")
-    _, second = post_export(logged_in, "/exports/orders.csv?status=paid")
+    _, second = post_export(colleague, "/exports/orders.csv?status=paid")
     rq_engine.enqueue(str(first.pk))  # handed over twice
     start_worker("rq")
     start_worker("rq")
     assert wait_until(lambda: {job_state(first), job_state(second)} == {"completed"}, timeout=120), logs(tmp_path)
     assert (first.attempts, second.attempts, ExportRun.objects.count()) == (1, 1, 2)
-    assert len(read_csv(body(logged_in.get(f"/exports/jobs/{second.pk}/download")))) == 3_001
+    assert len(read_csv(body(colleague.get(f"/exports/jobs/{second.pk}/download")))) == 3_001
 
 
 def test_a_celery_worker_runs_the_job_through_the_documented_recipe(
