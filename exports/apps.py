@@ -14,6 +14,7 @@ class ExportsConfig(AppConfig):
         from exports import checks as export_checks
 
         checks.register(export_checks.check_settings)
+        checks.register(export_checks.check_formats)
         checks.register(export_checks.check_exports)
         checks.register(export_checks.check_job_settings)
         # Each installed app declares its exports in ``exports.py``, the way it declares its admin in ``admin.py``.

@@ -1,7 +1,7 @@
 """The audit record of each run: written when the run starts, finished exactly once whatever the outcome.
 
 The record is also the user's concurrency slot while the run lasts (:mod:`exports.slots`). It never holds the exported
-data, only the filters, the selection and the column names.
+data, only the filters, the selection, the column names and the format.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def start(
     filters: dict[str, str],
     selection: str,
     columns: list[str],
+    format: str = "csv",
+    dialect: str = "",
 ) -> ExportRun | None:
     """Record the start of a run, holding a slot of its user.
 
@@ -51,6 +53,8 @@ def start(
         filters=filters,
         selection=selection,
         columns=columns,
+        format=format,
+        dialect=dialect,
     )
     slots.claim_slot(record)
     return record
@@ -62,14 +66,18 @@ def finish(record: ExportRun, *, outcome: ExportRun.Outcome, rows: int, size: in
     records = ExportRun.objects.filter(pk=record.pk)
     try:
         if app_settings.AUDIT:
-            records.update(
-                outcome=outcome,
-                rows_sent=rows,
-                bytes_sent=size,
-                finished_at=now,
-                duration=now - record.started_at,
-                error=error[:200],
-            )
+            ending = {
+                "outcome": outcome,
+                "rows_sent": rows,
+                "bytes_sent": size,
+                "finished_at": now,
+                "duration": now - record.started_at,
+                "error": error[:200],
+            }
+            records.update(**ending)
+            # The instance too: the signal export_finished hands it to its receivers.
+            for field, value in ending.items():
+                setattr(record, field, value)
         else:
             records.delete()
     except DatabaseError:

@@ -12,7 +12,8 @@ from django.utils.module_loading import import_string
 
 from exports.conf import app_settings
 from exports.declarations import DEFAULT_PERMISSION
-from exports.filters import COLUMNS_PARAMETER
+from exports.filters import COLUMNS_PARAMETER, DIALECT_PARAMETER
+from exports.formats.registry import format_paths, load
 from exports.registry import registry
 
 
@@ -64,6 +65,39 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     return errors
 
 
+def check_formats(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``EXPORTS_FORMATS``: a dict of names to dotted paths of ``Format`` subclasses (or ``None``), each importable,
+    named as its key, with an extension no other format has."""
+    setting = _raw("FORMATS")
+    if not isinstance(setting, dict) or not all(
+        isinstance(name, str) and (path is None or isinstance(path, str)) for name, path in setting.items()
+    ):
+        return [
+            checks.Error(
+                f"EXPORTS_FORMATS must be a dict of format names to dotted paths (or None), not {setting!r}.",
+                id="exports.E007",
+            )
+        ]
+    errors: list[checks.CheckMessage] = []
+    extensions: dict[str, str] = {}
+    for name, path in format_paths().items():
+        try:
+            found = load(path)
+        except (ImportError, TypeError) as error:
+            errors.append(checks.Error(f"EXPORTS_FORMATS[{name!r}]: {error}.", id="exports.E007"))
+            continue
+        if found.name != name or not found.extension or found.extension in extensions:
+            errors.append(
+                checks.Error(
+                    f"EXPORTS_FORMATS[{name!r}]: {path} must be named {name!r} (not {found.name!r}) and have an "
+                    f"extension of its own (not {found.extension!r}, which {extensions.get(found.extension)} has).",
+                    id="exports.E007",
+                )
+            )
+        extensions[found.extension] = name
+    return errors
+
+
 def _positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
@@ -77,14 +111,25 @@ def check_exports(**kwargs: Any) -> list[checks.CheckMessage]:
         except ImproperlyConfigured as error:
             messages.append(checks.Error(f"Export {export.name!r}: {error}", obj=export, id="exports.E010"))
             continue
-        if COLUMNS_PARAMETER in filters:
+        reserved_parameters = {COLUMNS_PARAMETER: "the columns", DIALECT_PARAMETER: "the CSV dialect"}
+        for reserved in sorted(reserved_parameters.keys() & set(filters)):
             messages.append(
                 checks.Error(
-                    f"Export {export.name!r}: a filter may not be called {COLUMNS_PARAMETER!r}; "
-                    "that query parameter chooses columns.",
+                    f"Export {export.name!r}: a filter may not be called {reserved!r}; "
+                    f"that query parameter chooses {reserved_parameters[reserved]}.",
                     hint="Give the filter another name with Filter(path, name=...).",
                     obj=export,
                     id="exports.E011",
+                )
+            )
+        missing = [name for name in export.formats or () if name not in format_paths()]
+        if missing:
+            messages.append(
+                checks.Error(
+                    f"Export {export.name!r} is offered as {', '.join(missing)}, which no format is called now.",
+                    hint="Register the format in EXPORTS_FORMATS, or leave it out of the export's formats.",
+                    obj=export,
+                    id="exports.E014",
                 )
             )
         permission = export.required_permission

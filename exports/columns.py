@@ -148,3 +148,14 @@ def parse_column_keys(values: list[str]) -> list[str]:
 def default_columns(model: type[models.Model]) -> list[Column]:
     """Every concrete field of ``model`` in declaration order; foreign keys show the related primary key."""
     return [Column(field.name) for field in model._meta.concrete_fields]
+
+
+def annotation_fields(queryset: models.QuerySet[Any]) -> dict[str, models.Field[Any, Any] | None]:
+    """The fields of the values ``queryset`` annotates (``None`` for one without a single type), by name."""
+    fields: dict[str, models.Field[Any, Any] | None] = {}
+    for name, expression in queryset.query.annotations.items():
+        try:
+            fields[name] = expression.output_field
+        except Exception:  # noqa: BLE001 - a mixed-type expression has no output field; values are rendered by type
+            fields[name] = None
+    return fields

@@ -1,6 +1,6 @@
 """The library's settings, read in one place.
 
-Every setting is optional and prefixed ``EXPORTS_``; the README's settings reference documents each one and
+Every setting is optional and prefixed ``EXPORTS_``; docs/settings.md documents each one and
 ``exports.checks`` validates them at start-up.
 """
 
@@ -67,6 +67,11 @@ class Settings:
         merges and sends them; 0 keeps it in one backend, ``None`` leaves the server's settings alone (the measured
         effect of each is in docs/performance.md)."""
         return getattr(settings, "EXPORTS_COPY_PARALLEL_WORKERS", 2)
+
+    @property
+    def FORMATS(self) -> dict[str, str | None]:
+        """Formats a project adds (name -> dotted path of a ``Format`` subclass), or removes (name -> ``None``)."""
+        return getattr(settings, "EXPORTS_FORMATS", {})
 
     # Background jobs ----------------------------------------------------------------------------------------------
 

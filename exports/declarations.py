@@ -18,6 +18,7 @@ from exports import filters as filters_module
 from exports.columns import Column, ResolvedColumn
 from exports.exceptions import InvalidColumns
 from exports.filters import BoundFilter, Filter, FilterValues
+from exports.formats.registry import extensions
 from exports.options import UNSET, DefaultPermission, Unset, validate_options
 
 
@@ -55,7 +56,12 @@ class Export:
     * ``permission``: the permission a user needs; defaults to ``"<app_label>.export_<model_name>"``; ``None`` lets
       any active staff user export.
     * ``filename``: a pattern with ``{name}``, ``{date}`` and ``{now}`` (local time), or a callable taking the
-      export and returning the name; defaults to ``"{name}-{date:%Y%m%d}.csv"``.
+      export and returning the name; defaults to ``"{name}-{date:%Y%m%d}.csv"``. The name ends in the format's
+      extension: one that ends in another format's (``.csv``) has it replaced, any other has it added.
+    * ``formats``: the names of the formats the export is offered in (``["csv", "xlsx"]``); defaults to every
+      registered format (``csv``, ``tsv``, ``jsonl``, ``xlsx``, and those of ``EXPORTS_FORMATS``).
+    * ``dialect``: the CSV dialect a caller gets unless they choose one: ``"unix"`` (the default), ``"excel"`` or
+      ``"excel-semicolon"``.
     * ``chunk_size``: rows per database round trip; defaults to ``EXPORTS_CHUNK_SIZE``.
     * ``formula_escaping``: defaults to ``EXPORTS_FORMULA_ESCAPING``.
     * ``max_rows``: the most rows a run may write (a larger one is refused before it starts); defaults to
@@ -77,6 +83,8 @@ class Export:
     formula_escaping: bool | None = None
     max_rows: int | None = None
     copy: bool | None = None
+    formats: Sequence[str] | None = None
+    dialect: str | None = None
 
     def __init__(
         self,
@@ -96,26 +104,15 @@ class Export:
         formula_escaping: bool | None | Unset = UNSET,
         max_rows: int | None | Unset = UNSET,
         copy: bool | None | Unset = UNSET,
+        formats: Sequence[str] | None | Unset = UNSET,
+        dialect: str | None | Unset = UNSET,
     ) -> None:
         if isinstance(source, models.QuerySet) and queryset is UNSET:
             queryset = source
         elif isinstance(source, type) and model is UNSET:
             model = source
-        given = {
-            "model": model,
-            "queryset": queryset,
-            "name": name,
-            "label": label,
-            "columns": columns,
-            "filters": filters,
-            "ordering": ordering,
-            "permission": permission,
-            "filename": filename,
-            "chunk_size": chunk_size,
-            "formula_escaping": formula_escaping,
-            "max_rows": max_rows,
-            "copy": copy,
-        }
+        # Every keyword argument is an option of the same name (UNSET: not given, the class attribute applies).
+        given = {option: value for option, value in locals().items() if option not in {"self", "source"}}
         for option, value in given.items():
             if value is not UNSET:
                 setattr(self, option, value)
@@ -138,11 +135,16 @@ class Export:
 
     # Rows ---------------------------------------------------------------------------------------------------------
 
-    def get_queryset(self) -> models.QuerySet[Any]:
-        """A fresh copy of the export's rows, before filters and ordering."""
-        if self.base_queryset is not None:
-            return self.base_queryset.all()
-        return self.model_class._default_manager.all()
+    def get_queryset(self, user: User | None) -> models.QuerySet[Any]:
+        """The rows ``user`` may export, before filters and ordering: override it to scope them per user. Every surface
+        asks here (the admin within its changelist). ``user`` is ``None`` for the operator (``manage.py export``
+        without ``--user``), who reads every row. The default: a fresh copy of the declared rows, for anyone."""
+        return self.declared_rows()
+
+    def declared_rows(self) -> models.QuerySet[Any]:
+        """A fresh copy of the ``queryset`` option, or of the model's default manager."""
+        rows = self.base_queryset
+        return rows.all() if rows is not None else self.model_class._default_manager.all()
 
     def order(self, queryset: models.QuerySet[Any], ordering: Sequence[Any] | None = None) -> models.QuerySet[Any]:
         """``queryset`` in ``ordering`` (default: the export's), ending on the primary key so the order is total."""
@@ -168,7 +170,7 @@ class Export:
             raise ImproperlyConfigured(
                 f"Export {self.name!r}: columns {', '.join(duplicates)} appear twice; give one a name=."
             )
-        annotations = _annotation_fields(self.get_queryset())
+        annotations = columns_module.annotation_fields(self.declared_rows())
         return [columns_module.resolve(column, self.model_class, annotations) for column in columns]
 
     def select_columns(self, keys: Sequence[str] | None = None) -> list[ResolvedColumn]:
@@ -228,22 +230,15 @@ class Export:
             return bool(getattr(user, "is_staff", False))
         return user.has_perm(permission)
 
-    def get_filename(self) -> str:
-        """The download's file name, made safe for any file system."""
+    def get_filename(self, *, extension: str = "csv") -> str:
+        """The download's file name, made safe for any file system, ending in ``.extension``."""
         if callable(self.filename):
             name = self.filename(self)
         else:
             now = timezone.localtime() if settings.USE_TZ else timezone.now()
             name = self.filename.format(name=self.name, date=now.date(), now=now)
         name = _UNSAFE_FILENAME.sub("_", name).strip(" .")
-        return name or f"{slugify(self.name) or 'export'}.csv"
-
-
-def _annotation_fields(queryset: models.QuerySet[Any]) -> dict[str, models.Field[Any, Any] | None]:
-    fields: dict[str, models.Field[Any, Any] | None] = {}
-    for name, expression in queryset.query.annotations.items():
-        try:
-            fields[name] = expression.output_field
-        except Exception:  # noqa: BLE001 - a mixed-type expression has no output field; values are rendered by type
-            fields[name] = None
-    return fields
+        stem, dot, suffix = name.rpartition(".")
+        if dot and stem and suffix.lower() in extensions():
+            name = stem
+        return f"{name or slugify(self.name) or 'export'}.{extension}"

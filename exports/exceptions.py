@@ -17,6 +17,10 @@ class ExportNotFound(ExportError, LookupError):
     """No export is registered under the name."""
 
 
+class UnknownFormat(ExportError, LookupError):
+    """No format is registered under the name or extension, or the export does not allow it."""
+
+
 class InvalidFilters(ExportError):
     """A filter is not allowed for the export, or its value is not valid."""
 

@@ -2,7 +2,7 @@
 
 A filter is declared by a lookup path, the way ``QuerySet.filter()`` spells it: ``status``, ``placed_at__gte``,
 ``customer__country__in``. Its value is checked with the form field of the model field it ends on (a choice field
-accepts its choices, a date field a date, ...), so a bad value is a clear error, never a database error.
+accepts a choice's value or label, a date field a date, ...), so a bad value is a clear error, never a database error.
 """
 
 from __future__ import annotations
@@ -24,21 +24,19 @@ from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.text import capfirst
 
+from exports.choices import choice_value, clean_boolean, describe_choices, fixed_choices
 from exports.exceptions import InvalidFilters
 
-#: The query parameter that chooses optional columns; no filter may be called this.
-COLUMNS_PARAMETER = "columns"
-#: Lookups a filter may end with; the value of each is validated with the field's own form field.
-SCALAR_LOOKUPS = frozenset(
-    {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
-    | {"gt", "gte", "lt", "lte"}
-)
-#: Lookups whose value is not one value of the field.
-SPECIAL_LOOKUPS = frozenset({"in", "isnull", "range"})
+#: The query parameters that choose the optional columns and a CSV dialect (``?dialect=excel``): no filter's name.
+COLUMNS_PARAMETER, DIALECT_PARAMETER = "columns", "dialect"
 #: Text lookups on a field with choices match part of a value, so their value is any text, not one of the choices.
 _PARTIAL_TEXT_LOOKUPS = frozenset(
     {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
 )
+#: Lookups a filter may end with; the value of each is validated with the field's own form field.
+SCALAR_LOOKUPS = _PARTIAL_TEXT_LOOKUPS | {"exact", "gt", "gte", "lt", "lte"}
+#: Lookups whose value is not one value of the field.
+SPECIAL_LOOKUPS = frozenset({"in", "isnull", "range"})
 #: Transforms a filter may apply to a datetime before its lookup (``placed_at__date__gte``).
 _TRANSFORM_FIELDS: dict[str, models.Field[Any, Any]] = {
     "date": models.DateField(),
@@ -46,7 +44,6 @@ _TRANSFORM_FIELDS: dict[str, models.Field[Any, Any]] = {
     "month": models.IntegerField(),
     "day": models.IntegerField(),
 }
-_BOOLEAN_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ class BoundFilter:
         if len(values) != 1 and self.lookup != "in":
             raise ValidationError("given more than once; give it once")
         if self.lookup == "isnull":
-            return _clean_boolean(values[0])
+            return clean_boolean(values[0])
         if self.lookup == "in":
             items = [item.strip() for value in values for item in value.split(",")]
             if not any(items):
@@ -101,7 +98,13 @@ class BoundFilter:
             raise ValidationError("contains a NUL character")
         if value == "":
             raise ValidationError("is empty; give a value")
-        cleaned = self.form_field().clean(value)
+        choices = self.choices()
+        try:
+            cleaned = self.form_field().clean(value if choices is None else choice_value(value, choices))
+        except ValidationError as error:
+            if choices is None or error.code != "invalid_choice":
+                raise
+            raise ValidationError([*error.messages, f"Valid values: {describe_choices(choices)}."]) from None
         if cleaned in (None, ""):
             raise ValidationError("is empty; give a value")
         if isinstance(cleaned, models.Model):
@@ -113,6 +116,13 @@ class BoundFilter:
                 raise ValidationError("is out of range") from None
         return cleaned
 
+    def choices(self) -> list[tuple[str, str]] | None:
+        """The values the filter takes with their labels, when it takes one of a list (a field's choices)."""
+        try:
+            return fixed_choices(self.form_field())
+        except ValidationError:
+            return None
+
     def form_field(self) -> forms.Field:
         if self.filter.form_field is not None:
             return self.filter.form_field
@@ -123,19 +133,16 @@ class BoundFilter:
             model_field = model_field.target_field
         if model_field.choices and self.lookup in _PARTIAL_TEXT_LOOKUPS:
             return forms.CharField(max_length=1000)
+        if isinstance(model_field, models.AutoField):
+            # An auto field has no form field of its own (a form never edits it); its values are integers.
+            return forms.IntegerField()
         form_field = model_field.formfield()
+        if isinstance(form_field, forms.CharField) and form_field.max_length is None:
+            # Unbounded text is still bounded in a filter; the form field makes its validators when it is built.
+            form_field = model_field.formfield(max_length=1000)
         if form_field is None:
             raise ValidationError("cannot be filtered on")
-        if isinstance(form_field, forms.CharField) and form_field.max_length is None:
-            form_field.max_length = 1000
         return form_field
-
-
-def _clean_boolean(value: str) -> bool:
-    try:
-        return _BOOLEAN_VALUES[value.lower()]
-    except KeyError:
-        raise ValidationError("must be true or false") from None
 
 
 def bind(filter_: Filter, model: type[models.Model]) -> BoundFilter:

@@ -38,6 +38,10 @@ class ExportJob(models.Model):
     username = models.CharField(max_length=150, blank=True)
     export_name = models.CharField("export", max_length=200)
     format = models.CharField(max_length=16, default="csv")
+    #: The format's dialect (CSV's), empty for a format without dialects.
+    dialect = models.CharField(max_length=32, blank=True)
+    #: The language active when the job was asked for: the worker writes the file (its headers, its choices) in it.
+    language = models.CharField(max_length=35, blank=True)
     surface = models.CharField(max_length=16, choices=SURFACES)
     filters = models.JSONField(default=dict, blank=True, help_text="The validated filters: parameter -> values.")
     #: The admin's changelist query string (its filters, search and date hierarchy), never a list of rows.

@@ -33,16 +33,25 @@ def rebuild(job: ExportJob) -> ExportRequest:
     if job.admin:
         # As the admin's own download does: the export's rows, limited to the changelist's, in its order.
         queryset = admin_rows(job.admin, job.selection, user)
-        rows = export.get_queryset().filter(pk__in=queryset.order_by().values("pk"))
         return prepare(
             export,
             surface=Surface.ADMIN,
             user=user,
-            queryset=rows,
+            queryset=queryset,
             columns=columns,
-            ordering=changelist_ordering(rows, queryset),
+            ordering=changelist_ordering(export.get_queryset(user), queryset),
+            format=job.format,
+            dialect=job.dialect or None,
         )
-    return prepare(export, surface=Surface(job.surface), user=user, filters=job.filters, columns=columns)
+    return prepare(
+        export,
+        surface=Surface(job.surface),
+        user=user,
+        filters=job.filters,
+        columns=columns,
+        format=job.format,
+        dialect=job.dialect or None,
+    )
 
 
 def _owner(job: ExportJob) -> Any:

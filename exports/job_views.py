@@ -1,4 +1,4 @@
-"""The links of a background export: its state, its file, its cancel; and the answer to ``POST /exports/<name>.csv``.
+"""The links of a background export: its state, its file, its cancel; and the answer to ``POST /exports/<name>.<ext>``.
 
 Only the job's owner, or a user with the "view all export files" permission, learns that a job exists: anyone else
 gets 404, whether or not the id is one. A file past its expiry answers 410 Gone; every answer to a download of a
@@ -30,12 +30,12 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views.decorators.http import require_POST, require_safe
 
 from exports import jobs, storage
-from exports.exceptions import ExportNotFound
+from exports.exceptions import ExportNotFound, UnknownFormat
+from exports.formats.registry import get_format
 from exports.job_models import ExportDownload, ExportJob
 from exports.registry import registry
 from exports.runs import ExportRequest
 
-CONTENT_TYPES = {".csv": "text/csv; charset=utf-8", ".gz": "application/gzip"}
 #: Bytes read from the stored file per chunk of a download.
 BLOCK_SIZE = 256 * 1024
 
@@ -86,7 +86,7 @@ def download(request: HttpRequest, job_id: UUID) -> HttpResponse | StreamingHttp
         raise Http404("The file of this export is missing.") from None
     size = file.size
     _audit(request, job, ExportDownload.Outcome.SERVED, size=size)
-    content_type = CONTENT_TYPES.get(job.file[job.file.rfind(".") :], "application/octet-stream")
+    content_type = _content_type(job)
     response: HttpResponse | StreamingHttpResponse
     if isinstance(request, ASGIRequest):
         # Under ASGI a sync iterator would be read whole into memory before the first byte is sent.
@@ -153,3 +153,13 @@ async def _read_async(file: IO[bytes]) -> AsyncIterator[bytes]:
             yield block
     finally:
         await sync_to_async(file.close)()
+
+
+def _content_type(job: ExportJob) -> str:
+    """The stored file's media type: its format's, or gzip's for a compressed text file."""
+    if job.file.endswith(".gz"):
+        return "application/gzip"
+    try:
+        return get_format(job.format).media_type
+    except UnknownFormat:  # a format the project removed since the job ran
+        return "application/octet-stream"

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from exports import storage
@@ -53,7 +53,6 @@ def submit(
     columns: Sequence[str] | None = None,
     selection: str = "",
     admin: str = "",
-    format: str = "csv",
 ) -> tuple[ExportJob, bool]:
     """Queue ``request`` (already checked by :func:`exports.runs.prepare`) as a job; ``(job, created)``.
 
@@ -67,7 +66,9 @@ def submit(
     wanted = {key: list(values) for key, values in (filters or {}).items() if key in request.filters.values}
     fields: dict[str, Any] = {
         "export_name": request.export.name,
-        "format": format,
+        "format": request.format.name,
+        "dialect": request.format.dialect or "",
+        "language": translation.get_language() or "",
         "filters": wanted,
         "selection": selection,
         "admin": admin,
@@ -179,13 +180,20 @@ class Cleanup:
     partial: int
 
 
-def cleanup(*, now: datetime.datetime | None = None) -> Cleanup:
+def cleanup(*, now: datetime.datetime | None = None, dry_run: bool = False) -> Cleanup:
     """Delete the files of expired jobs (marking them expired), fail lost running jobs, and delete temporary files
-    that killed workers left in the default storage."""
+    that killed workers left in the default storage; with ``dry_run``, count what would be done and change nothing."""
     now = now or timezone.now()
-    stale = fail_stale(now=now)
+    if dry_run:
+        oldest_beat = now - datetime.timedelta(seconds=app_settings.JOB_STALE_AFTER)
+        stale = ExportJob.objects.filter(state=State.RUNNING, heartbeat_at__lt=oldest_beat).count()
+    else:
+        stale = fail_stale(now=now)
     expired = freed = 0
-    for job in ExportJob.objects.filter(state=State.COMPLETED, expires_at__lte=now).only("pk", "file"):
+    for job in ExportJob.objects.filter(state=State.COMPLETED, expires_at__lte=now).only("pk", "file", "bytes_written"):
+        if dry_run:
+            expired, freed = expired + 1, freed + job.bytes_written
+            continue
         if job.file:
             freed += storage.delete(job.file)
         expired += ExportJob.objects.filter(pk=job.pk, state=State.COMPLETED).update(state=State.EXPIRED, file="")
@@ -196,6 +204,7 @@ def cleanup(*, now: datetime.datetime | None = None) -> Cleanup:
         for path in files.partial_files():
             if path.stat().st_mtime < oldest:
                 freed += path.stat().st_size
-                path.unlink(missing_ok=True)
+                if not dry_run:
+                    path.unlink(missing_ok=True)
                 partial += 1
     return Cleanup(expired=expired, freed=freed, stale=stale, partial=partial)

@@ -36,6 +36,9 @@ class ExportRun(models.Model):
     filters = models.JSONField(default=dict, blank=True, help_text="The validated filters, as query-string values.")
     selection = models.TextField(blank=True, help_text="The rows a surface chose itself (the admin's changelist).")
     columns = models.JSONField(default=list, blank=True)
+    #: The format's name (``csv``, ``xlsx``...) and, for a format that has them, its dialect.
+    format = models.CharField(max_length=32, default="csv")
+    dialect = models.CharField(max_length=32, blank=True)
     rows_sent = models.BigIntegerField(default=0)
     bytes_sent = models.BigIntegerField(default=0)
     started_at = models.DateTimeField(default=timezone.now, db_index=True)

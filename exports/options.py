@@ -17,6 +17,8 @@ from django.utils.functional import Promise
 
 from exports.columns import Column
 from exports.filters import Filter
+from exports.formats.csv import DIALECTS
+from exports.formats.registry import format_names
 
 
 class Unset(enum.Enum):
@@ -41,6 +43,15 @@ def validate_options(export: Any) -> None:
         value = getattr(export, option)
         if not rule(value):
             raise ImproperlyConfigured(f"Export {name!r}: {option} must be {expected}, not {value!r}.")
+    formats = export.formats
+    known = format_names()
+    if formats is not None and not (
+        _sequence_of(str)(formats) and 0 < len(formats) == len(set(formats)) and set(formats) <= set(known)
+    ):
+        raise ImproperlyConfigured(
+            f"Export {name!r}: formats must be None or a list of format names, each once, among {', '.join(known)}; "
+            f"not {formats!r}."
+        )
     if isinstance(export.filename, str):
         now = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
         try:
@@ -80,4 +91,5 @@ _RULES: Final[list[tuple[str, Callable[[Any], bool], str]]] = [
     ("formula_escaping", lambda v: v is None or isinstance(v, bool), "True, False or None"),
     ("max_rows", _optional_positive_int, "a positive integer or None"),
     ("copy", lambda v: v is None or isinstance(v, bool), "True, False or None"),
+    ("dialect", lambda v: v is None or v in DIALECTS, "None or a CSV dialect: " + ", ".join(DIALECTS)),
 ]

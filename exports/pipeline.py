@@ -1,7 +1,7 @@
-"""The bytes of an export: rows from a source (COPY or the ORM) through the encoder, in large chunks.
+"""The bytes of an export: rows from a source (COPY or the ORM) through the format's encoder, in large chunks.
 
-Plain values in (the final queryset, the columns, the options), ``(chunk, rows)`` pairs out; the run that owns the
-audit record, the slot and the snapshot is :mod:`exports.runs`.
+Plain values in (the final queryset, the columns, the format, the options), ``(chunk, rows)`` pairs out; the run that
+owns the audit record, the slot and the snapshot is :mod:`exports.runs`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from typing import Any
 
 from django.db import connections, models
 
-from exports.cells import column_converter
 from exports.columns import ResolvedColumn
 from exports.conf import app_settings
-from exports.formats.csv import CSVEncoder
+from exports.formats.base import Format, TextEncoder
 from exports.postgres.cells import sql_cells
 from exports.sources.copy import CopyPlan, copy_chunks, copy_plan
 from exports.sources.orm import orm_batches
@@ -28,20 +27,25 @@ def choose_source(
     queryset: models.QuerySet[Any],
     columns: Sequence[ResolvedColumn],
     *,
+    format: Format,
     copy: bool,
     escape: bool,
     tz: datetime.tzinfo | None,
 ) -> CopyPlan | str:
-    """The COPY plan for these rows, or why they are read through the ORM instead."""
+    """The COPY plan for these rows in ``format``, or why they are read through the ORM instead."""
     if not copy:
         return "COPY is turned off (Export(copy=False) or EXPORTS_COPY = False)"
-    return copy_plan(queryset, columns, escape=escape, tz=tz)
+    output = format.copy_output()
+    if output is None or format.sql_cells is None:
+        return f"PostgreSQL's COPY cannot write {format.name}"
+    return copy_plan(queryset, columns, output=output, style=format.sql_cells, escape=escape, tz=tz)
 
 
 def export_chunks(
     queryset: models.QuerySet[Any],
     columns: Sequence[ResolvedColumn],
     *,
+    format: Format,
     header: Sequence[str],
     source: CopyPlan | str,
     chunk_size: int,
@@ -50,11 +54,12 @@ def export_chunks(
 ) -> Generator[tuple[bytes, int], None, None]:
     """Yield ``(data, rows)``: the header and first rows at once, then chunks of about ``EXPORTS_BUFFER_SIZE`` bytes,
     each with the number of rows it holds. Run it inside the run's snapshot."""
-    encoder = CSVEncoder(buffer_size=app_settings.BUFFER_SIZE)
+    encoder = format.encoder(buffer_size=app_settings.BUFFER_SIZE)
     if isinstance(source, CopyPlan):
+        text_encoder: TextEncoder = encoder  # type: ignore[assignment] # a format with a COPY output writes text
         blocks = copy_chunks(
             source,
-            header=encoder.encode_row(header),
+            header=text_encoder.encode_header(header),
             buffer_size=app_settings.BUFFER_SIZE,
             parallel_workers=app_settings.COPY_PARALLEL_WORKERS,
         )
@@ -67,14 +72,15 @@ def export_chunks(
     converters = {
         index: convert
         for index, column in enumerate(columns)
-        if (convert := column_converter(column, escape=escape, tz=tz)) is not None
+        if (convert := format.column_converter(column, escape=escape, tz=tz)) is not None
     }
     postgres = connections[queryset.db].vendor == "postgresql"
+    in_sql = sql_cells(columns, escape=escape, tz=tz, style=format.sql_cells) if postgres and format.sql_cells else {}
     batches = orm_batches(
         queryset,
         columns,
         chunk_size=chunk_size,
-        in_sql=sql_cells(columns, escape=escape, tz=tz) if postgres else {},
+        in_sql=in_sql,
         converters=converters,
         tz=tz,
     )
@@ -126,3 +132,12 @@ class ClosingStream(Generator[bytes, None, None]):
             self._chunks.close()
         finally:
             self._on_close()
+
+
+def drop_connections(aliases: set[str]) -> None:
+    """Close this thread's connections after a failed stream (unless a caller's transaction holds them): Django's ASGI
+    handler neither closes a streaming response that raised nor sends ``request_finished``, so they would stay open."""
+    for alias in aliases:
+        connection = connections[alias]
+        if not connection.in_atomic_block:
+            connection.close()

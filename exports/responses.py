@@ -12,23 +12,23 @@ from django.utils.http import content_disposition_header
 CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
-def download_headers(response: HttpResponseBase, *, filename: str) -> None:
+def download_headers(response: HttpResponseBase, *, filename: str, content_type: str = CONTENT_TYPE) -> None:
     """The headers of a download, on a streamed response and on the answer to ``HEAD`` alike."""
-    response["Content-Type"] = CONTENT_TYPE
+    response["Content-Type"] = content_type
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
 
 
 def streaming_response(
-    request: HttpRequest, chunks: Generator[bytes, None, None], *, filename: str
+    request: HttpRequest, chunks: Generator[bytes, None, None], *, filename: str, content_type: str = CONTENT_TYPE
 ) -> StreamingHttpResponse:
     """Stream ``chunks`` as an attachment; under ASGI through an async iterator, so nothing is buffered whole.
 
     The response owns ``chunks`` from here: the server closes it when it is done with the response, or gives up.
     """
     response = StreamingHttpResponse(_async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks)
-    download_headers(response, filename=filename)
+    download_headers(response, filename=filename, content_type=content_type)
     return response
 
 

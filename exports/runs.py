@@ -3,11 +3,7 @@
 A surface (the URL, the admin, the command) turns its input into :func:`prepare`, which checks it and returns an
 :class:`ExportRequest` without writing anything. :meth:`ExportRequest.start` claims the user's slot, writes the audit
 record and returns the :class:`Run`, which is ended exactly once: by its stream when it ends, fails or is closed, or
-by its context manager when anything fails before the stream is handed over (or none is)::
-
-    with request.start() as run:
-        return streaming_response(request, run.stream(), filename=request.filename())
-
+by its context manager (``with request.start() as run:``) when anything fails before the stream is handed over.
 Nothing below this module knows which surface called it: sources, cells and formats get plain values.
 """
 
@@ -19,17 +15,20 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import models, router
+from django.dispatch import Signal
 
-from exports import audit, limits
+from exports import audit, limits, signals
 from exports.cells import export_time_zone
 from exports.columns import ResolvedColumn
 from exports.conf import app_settings
 from exports.declarations import Export, User
 from exports.exceptions import ExportError, TooManyRows
 from exports.filters import FilterValues
+from exports.formats.base import Format
+from exports.formats.registry import choose_format
 from exports.models import ExportRun
-from exports.pipeline import ClosingStream, choose_source, export_chunks
+from exports.pipeline import ClosingStream, choose_source, drop_connections, export_chunks
 from exports.postgres.session import read_snapshot
 from exports.sources.copy import CopyPlan
 
@@ -50,28 +49,28 @@ class ExportRequest:
     filters: FilterValues
     surface: Surface
     user: User | None
+    format: Format  # in its dialect
     chunk_size: int
-    formula_escaping: bool
+    formula_escaping: bool  # the export's setting, in a format a spreadsheet could run
     copy: bool
     #: For the audit record: the rows a surface chose itself (the admin's changelist), as an SQL condition.
     selection: str = ""
 
     @property
     def header(self) -> list[str]:
-        return [str(column.label) for column in self.columns]
+        return self.format.header(self.columns)
 
     def count(self) -> int:
         """How many rows the export will write (one ``COUNT`` query)."""
         return self.queryset.count()
 
     def filename(self) -> str:
-        return self.export.get_filename()
+        return self.export.get_filename(extension=self.format.extension)
 
     def source(self) -> CopyPlan | str:
         """The COPY plan for this request, or why its rows are read through the ORM instead."""
-        return choose_source(
-            self.queryset, self.columns, copy=self.copy, escape=self.formula_escaping, tz=export_time_zone()
-        )
+        tz, escape = export_time_zone(), self.formula_escaping
+        return choose_source(self.queryset, self.columns, format=self.format, copy=self.copy, escape=escape, tz=tz)
 
     def start(self) -> Run:
         """Claim the user's slot and record the start; raises :class:`~exports.exceptions.ExportBusy`."""
@@ -82,8 +81,12 @@ class ExportRequest:
             filters=self.filters.as_strings(),
             selection=self.selection,
             columns=[column.key for column in self.columns],
+            format=self.format.name,
+            dialect=self.format.dialect or "",
         )
-        return Run(self, record)
+        run = Run(self, record)
+        run.signal(signals.export_started, Outcome.RUNNING)
+        return run
 
 
 def prepare(
@@ -96,19 +99,25 @@ def prepare(
     queryset: models.QuerySet[Any] | None = None,
     ordering: Sequence[Any] | None = None,
     chunk_size: int | None = None,
+    format: str | None = None,
+    dialect: str | None = None,
 ) -> ExportRequest:
     """Check a request for ``export``; raises :class:`~exports.exceptions.ExportError` with the reasons.
 
-    ``filters`` are caller-given values (parameter -> values) checked against the export's allowed filters;
-    ``columns`` names the optional columns wanted (``None``: the defaults); ``queryset`` replaces the export's own
-    rows (the admin passes its changelist's), and ``ordering`` the export's order (the admin passes the changelist's).
-    Permission is the surface's to check, before it calls this.
+    The rows are ``export.get_queryset(user)``, filtered by ``filters`` (parameter -> values, checked against the
+    export's filters), limited to ``queryset`` (a surface's own selection: the admin's changelist) and ordered by
+    ``ordering`` (default: the export's); ``columns`` names the optional columns; ``format`` and ``dialect`` choose
+    the format. Permission is the surface's to check, before this.
     """
     if chunk_size is not None and chunk_size < 1:
         raise ExportError(f"The chunk size must be a positive number, not {chunk_size}.")
+    chosen = choose_format(format, dialect=dialect, allowed=export.formats, default_dialect=export.dialect)
     filter_values = export.parse_filters(filters or {})
     selected = export.select_columns(columns)
-    rows = export.order(filter_values.apply(export.get_queryset() if queryset is None else queryset), ordering)
+    scoped = export.get_queryset(user)
+    if queryset is not None:
+        scoped = scoped.filter(pk__in=queryset.order_by().values("pk"))
+    rows = export.order(filter_values.apply(scoped), ordering)
     limits.check_row_count(rows, limit=limits.row_limit(export.max_rows), name=export.name)
     return ExportRequest(
         export=export,
@@ -117,8 +126,10 @@ def prepare(
         filters=filter_values,
         surface=Surface(surface),
         user=user,
+        format=chosen,
         chunk_size=chunk_size or export.chunk_size or app_settings.CHUNK_SIZE,
-        formula_escaping=app_settings.FORMULA_ESCAPING if export.formula_escaping is None else export.formula_escaping,
+        formula_escaping=chosen.escapes_formulas
+        and (app_settings.FORMULA_ESCAPING if export.formula_escaping is None else export.formula_escaping),
         copy=app_settings.COPY if export.copy is None else export.copy,
         selection="" if queryset is None else audit.describe_selection(queryset),
     )
@@ -130,11 +141,8 @@ class Run:
     def __init__(self, request: ExportRequest, record: ExportRun | None) -> None:
         self.request = request
         self.record = record
-        #: Rows and bytes streamed so far (read them for progress, logs and the audit record).
-        self.rows_sent = 0
-        self.bytes_sent = 0
-        self.ended = False
-        self._streaming = False
+        self.rows_sent = self.bytes_sent = 0  # streamed so far: for progress, logs and the audit record
+        self.ended = self._streaming = False
         #: While a ``with`` block holds the run, the stream's ending waits for the block's (a file is renamed there).
         self._held = False
         self._pending: tuple[Outcome, str] | None = None
@@ -161,6 +169,14 @@ class Run:
         self.ended = True
         if self.record is not None:
             audit.finish(self.record, outcome=outcome, rows=self.rows_sent, size=self.bytes_sent, error=error)
+        self.signal(signals.export_finished, outcome, error)
+
+    def signal(self, signal: Signal, outcome: Outcome, error: str = "") -> None:
+        """Send ``export_started`` or ``export_finished`` (see :mod:`exports.signals`); never raises."""
+        request, record = self.request, self.record if app_settings.AUDIT else None
+        about = {"run": record, "user": request.user, "surface": request.surface, "outcome": outcome, "error": error}
+        sizes = {"rows": self.rows_sent, "bytes": self.bytes_sent, "format": signals.format_name(request)}
+        signals.send(signal, request.export, **about, **sizes)
 
     def stream_ended(self, outcome: Outcome, error: str = "") -> None:
         """The stream's ending: the run's, unless a ``with`` block holds the run (its exit ends it then)."""
@@ -189,6 +205,7 @@ class Run:
                 chunks = export_chunks(
                     request.queryset,
                     request.columns,
+                    format=request.format,
                     header=request.header,
                     source=request.source(),
                     chunk_size=request.chunk_size,
@@ -222,18 +239,11 @@ class Run:
         finally:
             self.stream_ended(outcome, "" if outcome == Outcome.ABORTED else error)
             if outcome == Outcome.FAILED:
-                _drop_connections({request.queryset.db, router.db_for_write(ExportRun)})
+                drop_connections({request.queryset.db, router.db_for_write(ExportRun)})
 
 
 def _outcome_of(error: BaseException) -> Outcome:
-    # The client went away (the stream was closed), or the command's user pressed Ctrl-C or sent SIGTERM.
-    return Outcome.ABORTED if isinstance(error, GeneratorExit | KeyboardInterrupt) else Outcome.FAILED
-
-
-def _drop_connections(aliases: set[str]) -> None:
-    """Close this thread's connections after a failed stream (unless a caller's transaction holds them): Django's ASGI
-    handler neither closes a streaming response that raised nor sends ``request_finished``, so they would stay open."""
-    for alias in aliases:
-        connection = connections[alias]
-        if not connection.in_atomic_block:
-            connection.close()
+    # The client went away (the stream was closed, or the command's reader, as `head` does), or the command's user
+    # pressed Ctrl-C or sent SIGTERM: the run was stopped, it did not fail.
+    stopped = isinstance(error, GeneratorExit | KeyboardInterrupt | SystemExit)
+    return Outcome.ABORTED if stopped else Outcome.FAILED

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import DatabaseError, connections, router
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from exports import jobs, storage
 from exports.conf import app_settings
@@ -30,8 +30,6 @@ logger = logging.getLogger("exports")
 State = ExportJob.State
 #: Seconds between two writes of a running job's progress (and heartbeat, and look for a cancel).
 BEAT_INTERVAL = 1.0
-#: Formats whose files may be stored gzip-compressed (``EXPORTS_JOB_GZIP``).
-TEXT_FORMATS = frozenset({"csv", "tsv", "jsonl"})
 
 
 class JobCancelled(Exception):
@@ -51,7 +49,9 @@ def execute(job_id: str) -> str:
         return state or "missing"
     job = ExportJob.objects.get(pk=job_id)
     try:
-        return _run(job)
+        # In the language of the user who asked for it: the file's headers and labels are theirs.
+        with translation.override(job.language or translation.get_language()):
+            return _run(job)
     except BaseException as error:
         logger.exception("Export job %s failed", job.pk)
         _reset_connection()
@@ -73,14 +73,17 @@ def _run(job: ExportJob) -> str:
         return _finish(job, State.FAILED, error=" ".join(error.messages))
     beat = Heartbeat(str(job.pk), run)
     beat.start()
-    compress = app_settings.JOB_GZIP and job.format in TEXT_FORMATS
+    # Only text formats gain from gzip; an XLSX file is a zip already.
+    compress = app_settings.JOB_GZIP and request.format.text
     try:
         with run:
             if run.record is not None:
                 ExportJob.objects.filter(pk=job.pk).update(run=run.record)
             try:
                 name, size = storage.store(
-                    _watch(run.stream(on_progress=beat.counted), beat), extension=f".{job.format}", compress=compress
+                    _watch(run.stream(on_progress=beat.counted), beat),
+                    extension=f".{request.format.extension}",
+                    compress=compress,
                 )
             except JobCancelled:
                 logger.info("Export job %s cancelled after %d rows", job.pk, run.rows_sent)

@@ -111,3 +111,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 
 LOGIN_URL = "admin:login"
+
+# The demo logs each export's start and end (orders/signals.py) on the console, next to the server's own lines.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"orders": {"handlers": ["console"], "level": "INFO"}},
+}

@@ -8,10 +8,11 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db import connection, connections
 from django.http import StreamingHttpResponse
 from model_bakery import baker
+from model_bakery.utils import seq
 
 from exports.registry import registry
 
@@ -39,6 +40,20 @@ def database_url() -> str:
         host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
         return f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}"
     return f"sqlite:///{settings['NAME']}"
+
+
+def other_sessions() -> list[tuple[str, str]]:
+    """(state, query) of every other client session on the test database (PostgreSQL).
+
+    Only this database and only client backends other than the test's own: other suites sharing the server (their
+    COPY exports), autovacuum and parallel workers never count, so what another client does cannot fail a test.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(state, ''), query FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return list(cursor.fetchall())
 
 
 def read_csv(data: bytes | str) -> list[list[str]]:
@@ -90,5 +105,39 @@ def make_orders() -> Callable[..., Any]:
 
         customer = fields.pop("customer", None) or baker.make(Customer, name='Zoë, "the" Ångström', country="SE")
         return baker.make(Order, customer=customer, _quantity=count, _bulk_create=True, **fields)
+
+    return make
+
+
+# Per-user scoping (tests/test_scoping.py, tests/postgres/test_scoping_copy.py) ------------------------------------
+
+
+@pytest.fixture
+def company_orders(temporary_export):
+    from tests.testapp.scoping import CompanyOrders
+
+    return temporary_export(CompanyOrders())
+
+
+@pytest.fixture
+def companies(make_orders):
+    """Acme has 3 orders (2 paid), Globex 2; Alice works for Acme, Bob for Globex, Carol for nobody yet."""
+    from orders.models import Customer
+
+    acme = baker.make(Customer, name="Acme", country="SE")
+    globex = baker.make(Customer, name="Globex", country="JP")
+    make_orders(2, customer=acme, status="paid", reference=seq("acme-paid-"))
+    make_orders(1, customer=acme, status="pending", reference=seq("acme-pending-"))
+    make_orders(2, customer=globex, status="paid", reference=seq("globex-"))
+    return acme, globex
+
+
+@pytest.fixture
+def make_employee(django_user_model):
+    def make(username: str, *company: str, codenames: tuple[str, ...] = ("export_order",)):
+        user = django_user_model.objects.create_user(username, password="pw", is_staff=True)
+        user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+        user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in company))
+        return user
 
     return make

@@ -11,11 +11,38 @@ LIBRARY = Path(__file__).resolve().parent.parent / "exports"
 
 #: Each module's layer: a module may import only from lower layers (or, within one layer, without a loop).
 LAYERS: list[set[str]] = [
-    {"exports.conf", "exports.exceptions", "exports.models", "exports.job_models", "exports.django_internals"},
+    {
+        "exports.conf",
+        "exports.exceptions",
+        "exports.models",
+        "exports.job_models",
+        "exports.django_internals",
+        "exports.choices",
+        "exports.signals",
+    },
     {"exports.storage", "exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
-    {"exports.options", "exports.cells", "exports.postgres.session", "exports.formats.csv"},
+    {"exports.cells", "exports.postgres.session", "exports.sources.rows"},
+    # A format is its cells' rules and its encoder: nothing of runs, sources or surfaces. The workbook writer
+    # (exports.formats.xlsx) sits with the others; the registry reads the settings and loads them by name.
+    {
+        "exports.formats.base",
+        "exports.formats.xlsx",
+        "exports.formats.xlsx_cells",
+        "exports.formats.xlsx_parts",
+        "exports.formats.xlsx_zip",
+    },
+    {"exports.formats.csv", "exports.formats.tsv", "exports.formats.jsonl", "exports.formats.typed"},
+    {"exports.formats.registry"},
+    {"exports.options"},
     {"exports.declarations", "exports.postgres.cells", "exports.limits", "exports.slots"},
-    {"exports.registry", "exports.audit", "exports.sources.orm", "exports.sources.copy", "exports.admin.picker"},
+    {
+        "exports.registry",
+        "exports.catalog",
+        "exports.audit",
+        "exports.sources.orm",
+        "exports.sources.copy",
+        "exports.admin.picker",
+    },
     {"exports.pipeline"},
     {"exports.runs"},
     {"exports.responses", "exports.files", "exports.jobs", "exports.job_requests"},
@@ -36,6 +63,10 @@ LAYERS: list[set[str]] = [
         "exports.admin.background",
         "exports.management.commands.export",
         "exports.management.commands.exports_cleanup",
+        "exports.management.progress",
+        "exports.management.interrupts",
+        "exports.management.arguments",
+        "exports.management.background",
     },
 ]
 

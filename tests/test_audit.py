@@ -118,6 +118,17 @@ def test_the_command_records_the_operating_system_user(make_orders):
     assert run.outcome == ExportRun.Outcome.COMPLETED
 
 
+def test_the_command_runs_where_the_operating_system_user_has_no_name(make_orders, monkeypatch):
+    def nameless() -> str:
+        raise OSError("No username set in the environment")  # a container's user without a passwd entry
+
+    monkeypatch.setattr(getpass, "getuser", nameless)
+    make_orders(1)
+    call_command("export", "orders", stdout=io.StringIO(), stderr=io.StringIO())
+    run = only_run()
+    assert (run.surface, run.user, run.username, run.outcome) == ("command", None, "", ExportRun.Outcome.COMPLETED)
+
+
 def test_the_command_runs_as_a_user_with_the_permission(make_orders, exporter, django_user_model):
     make_orders(1)
     call_command("export", "orders", "--user", "exporter", stdout=io.StringIO(), stderr=io.StringIO())

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 from model_bakery import baker
@@ -17,7 +18,7 @@ from model_bakery import baker
 from exports import Column, Export
 from exports.runs import prepare
 from tests.conftest import read_csv
-from tests.testapp.models import Parent, Sample
+from tests.testapp.models import Parent, Rating, Sample
 
 pytestmark = pytest.mark.django_db
 
@@ -54,12 +55,18 @@ def test_choice_field_shows_its_label_unless_asked_for_the_value():
     assert rows_of(export)[1] == ["Blue", "b"]
 
 
-def test_foreign_key_traversal_and_the_key_itself():
+def test_an_integer_field_with_choices_shows_its_labels():
+    Rating.objects.bulk_create([Rating(stars=5), Rating(stars=None), Rating(stars=3)])
+    rows = rows_of(Export(Rating, columns=["stars", Column("stars", "Code", choice_labels=False, name="code")]))
+    assert rows == [["Stars", "Code"], ["Five stars", "5"], ["Unrated", ""], ["3", "3"]]
+
+
+def test_foreign_key_traversal_the_key_itself_and_an_attribute_through_it():
     parent = baker.make(Parent, name="Åsa")
     baker.make(Sample, parent=parent)
     baker.make(Sample, parent=None)
-    export = Export(Sample, columns=["parent", "parent__name"])
-    assert rows_of(export)[1:] == [[str(parent.pk), "Åsa"], ["", ""]]
+    export = Export(Sample, columns=["parent", "parent__name", "parent__shout"])
+    assert rows_of(export)[1:] == [[str(parent.pk), "Åsa", "ÅSA"], ["", "", ""]]
 
 
 def test_none_is_an_empty_cell_for_every_type():
@@ -136,6 +143,7 @@ def test_property_column_reads_instances_with_the_related_rows_joined(django_ass
         ("nope", "has no field, annotation or attribute 'nope'"),
         ("text__name", "'text' is not a foreign key"),
         ("sample", "reverse relation"),
+        ("tags__name", "'tags' is a to-many relation"),
     ],
 )
 def test_a_column_that_leads_nowhere_is_a_configuration_error(path, reason):
@@ -147,3 +155,54 @@ def test_a_column_that_leads_nowhere_is_a_configuration_error(path, reason):
 def test_same_path_twice_needs_a_name():
     with pytest.raises(ImproperlyConfigured, match="appear twice"):
         Export(Sample, columns=["count", "count"]).resolved_columns  # noqa: B018
+
+
+def test_a_format_hook_may_return_any_type_and_its_cell_is_written_as_a_field_of_that_type():
+    moment = datetime.datetime(2026, 1, 15, 12, 30, 5, tzinfo=datetime.UTC)
+    baker.make(Sample, count=3, moment=moment, text="=x")
+    baker.make(Sample, count=4, moment=None, text=None)
+    export = Export(
+        Sample,
+        columns=[
+            Column("count", "Odd", format=lambda count: count % 2 == 1, name="odd"),
+            Column("moment", "Due", format=lambda at: at and at + datetime.timedelta(days=1), name="due"),
+            Column("moment", "Day", format=lambda at: at and at.date(), name="day"),
+            Column("moment", "Time", format=lambda at: at and at.time(), name="time"),
+            Column("text", "Tags", format=lambda text: {"text": text, "n": [1, 2]}, name="tags"),
+            Column("count", "Range", format=lambda count: list(range(count)), name="range"),
+            Column("text", "Text", format=lambda text: text, name="formula"),
+        ],
+    )
+    with timezone.override(zoneinfo.ZoneInfo("Europe/Stockholm")):
+        rows = rows_of(export)
+    assert rows[1:] == [
+        [
+            "true",
+            "2026-01-16T13:30:05+01:00",  # a datetime in the current time zone, with its offset
+            "2026-01-15",
+            "12:30:05",
+            '{"n": [1, 2], "text": "=x"}',  # JSON, keys sorted; it starts with a brace, so it is not escaped
+            "[0, 1, 2]",
+            "'=x",
+        ],
+        ["false", "", "", "", '{"n": [1, 2], "text": null}', "[0, 1, 2, 3]", ""],
+    ]
+
+
+def test_an_annotation_of_unknown_type_is_written_by_the_type_of_each_value():
+    baker.make(Sample, text="plain")
+    baker.make(Sample, text="=1+2")
+    # Raw SQL without an output field: Django cannot say its type, so each value is written by its Python type.
+    queryset = Sample.objects.annotate(copied=RawSQL("text", []))
+    rows = rows_of(Export(queryset, columns=["id", "copied"], ordering=["id"]))
+    assert [row[1] for row in rows] == ["Copied", "plain", "'=1+2"]
+
+
+def test_without_use_tz_datetimes_are_written_as_they_are_stored(settings):
+    settings.USE_TZ = False
+    baker.make(Sample, moment=datetime.datetime(2026, 1, 15, 12, 30, 5, 123456))
+    export = Export(
+        Sample,
+        columns=["moment", Column("moment", "Later", format=lambda at: at + datetime.timedelta(hours=1), name="later")],
+    )
+    assert rows_of(export)[1] == ["2026-01-15T12:30:05.123456", "2026-01-15T13:30:05.123456"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -24,8 +25,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tests.conftest import read_csv
-
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 #: The demo export's path, for the query strings the prose shows on their own (``?columns=customer_email,total``).
@@ -34,9 +33,21 @@ DEMO_EXPORT = "/exports/orders.csv"
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _INLINE = re.compile(r"`([^`\n]+)`")
 #: A URL or query string with real values (no ``<name>`` or ``...`` placeholders, no empty value).
-_URL_SPAN = re.compile(r"^(/exports/[\w.-]+\.csv)?(\?[\w.-]+=[^\s<>=&]+(&[\w.-]+=[^\s<>=&]+)*)?$")
+_URL_SPAN = re.compile(r"^(/exports/[\w.-]+\.(?:csv|tsv|jsonl))?(\?[\w.-]+=[^\s<>=&]+(&[\w.-]+=[^\s<>=&]+)*)?$")
 _STATUS = re.compile(r"#\s*HTTP (\d{3})\s*$")
 _COMMAND = re.compile(r"^(?:python )?(?:\./)?manage\.py export\b")
+
+
+def read_any(data: bytes, where: str) -> list[list[str]]:
+    """An export's header and rows as cells, in the format ``where`` (its URL, or its command line) names."""
+    if ".jsonl" in where:
+        objects = [json.loads(line) for line in data.decode().splitlines()]
+        keys = {"id": "ID", "reference": "Reference"}  # JSON Lines keys its objects by the columns' keys
+        return [[keys.get(key, key) for key in objects[0]], *[[str(v) for v in o.values()] for o in objects]]
+    if ".tsv" in where or "tsv" in where.split():
+        return [line.split("\t") for line in data.decode().splitlines()]
+    delimiter = ";" if "excel-semicolon" in where else ","
+    return list(csv.reader(io.StringIO(data.decode().removeprefix("\ufeff"), newline=""), delimiter=delimiter))
 
 
 @dataclass(frozen=True)
@@ -118,7 +129,7 @@ def test_a_url_example(example, demo, client):
         assert body == b""
         assert response["Content-Disposition"].startswith('attachment; filename="orders-')
     elif example.status == 200:
-        rows = read_csv(body)
+        rows = read_any(body, example.text)
         assert rows[0][:2] == ["ID", "Reference"]
         assert len(rows) > 1, "the example selects no rows of the demo"
 
@@ -149,7 +160,7 @@ def test_a_command_example(example, demo, tmp_path):
     else:
         [path] = written  # the file, and no temporary file left beside it
         data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    rows = read_csv(data)
+    rows = read_any(data, example.text)
     assert rows[0][:2] == ["ID", "Reference"]
     assert len(rows) > 1, "the example selects no rows of the demo"
 

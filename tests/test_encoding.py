@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from model_bakery import baker
 
-from exports import Export
+from exports import Column, Export
 from exports.cells import FORMULA_TRIGGERS, escape_formula, unescape_formula
 from exports.formats.csv import CSVEncoder
 from exports.runs import prepare
@@ -71,3 +71,12 @@ def test_a_lone_carriage_return_is_quoted_like_a_line_feed():
 def test_every_formula_trigger_sorts_below_a():
     # The COPY path's SQL lets any text from "A" on through with one byte compare; that is only right while this holds.
     assert max(FORMULA_TRIGGERS) < "A"
+
+
+@pytest.mark.django_db
+def test_a_format_hooks_text_is_escaped_like_a_fields(settings):
+    baker.make(Sample, count=7)
+    columns = [Column("count", "Formula", format=lambda count: f"=A{count}", name="formula")]
+    assert read_csv(b"".join(prepare(Export(Sample, columns=columns), surface="url").start().stream()))[1] == ["'=A7"]
+    settings.EXPORTS_FORMULA_ESCAPING = False
+    assert read_csv(b"".join(prepare(Export(Sample, columns=columns), surface="url").start().stream()))[1] == ["=A7"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import gzip
 
 import pytest
@@ -17,14 +18,16 @@ pytestmark = pytest.mark.django_db
 URL = "/exports/orders.csv"
 
 
-def test_no_store_and_nosniff(client, exporter, make_orders):
+def test_a_csv_attachment_named_after_the_export_and_the_day_never_cached_or_sniffed(client, exporter, make_orders):
     make_orders(1)
     client.force_login(exporter)
     response = client.get(URL)
+    today = datetime.date.today().strftime("%Y%m%d")
+    assert response["Content-Disposition"] == f'attachment; filename="orders-{today}.csv"'
     assert response["Cache-Control"] == "no-store"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert not response.has_header("Content-Length")
+    assert not response.has_header("Content-Length")  # streamed: its length is not known in advance
 
 
 def test_gzip_middleware_still_streams(client, exporter, make_orders, settings, temporary_export):
@@ -48,3 +51,11 @@ def test_gzip_middleware_still_streams(client, exporter, make_orders, settings, 
     assert len(rest) > 2
     assert gzip.decompress(b"".join(first + rest)) == plain
     assert len(read_csv(plain)) == 3001
+
+
+def test_the_file_name_may_come_from_a_callable(client, exporter, make_orders, temporary_export):
+    make_orders(1)
+    temporary_export(Export(Order, name="named", filename=lambda export: f"{export.name} for Åsa.csv", permission=None))
+    client.force_login(exporter)
+    response = client.get("/exports/named.csv")
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''named%20for%20%C3%85sa.csv"

@@ -1,9 +1,10 @@
-"""The admin actions: "Export selected … as CSV", "Export all matching" and the column picker.
+"""The admin actions: "Export selected …", "Export all matching" and the export page (columns, format, dialect).
 
 Add :class:`ExportActionMixin` to a ``ModelAdmin`` whose model has a registered export. Rows always come from the
 changelist (``ModelAdmin.get_queryset(request)``, list filters, search, date hierarchy), limited to the export's own
-rows, and stream through the same pipeline and writer as the download URL. What travels between pages is the
-changelist's query string, never a list of primary keys (except for rows ticked one by one, at most a page of them).
+rows for the user (``Export.get_queryset(user)``), and stream through the same pipeline and writer as the download
+URL. What travels between pages is the changelist's query string, never a list of primary keys (except for rows
+ticked one by one, at most a page of them).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, PAGE_VAR
 from django.core import checks
 from django.core.exceptions import FieldError, ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import DataError, models
@@ -26,7 +27,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from exports.admin.background import BACKGROUND_FIELD, BackgroundMixin
-from exports.admin.picker import CHOSEN_FIELD, COLUMNS_FIELD, changelist_ordering, picker_context
+from exports.admin.picker import (
+    CHOSEN_FIELD,
+    changelist_ordering,
+    chosen_options,
+    describe_changelist,
+    needs_picker,
+    picker_context,
+)
 from exports.declarations import Export
 from exports.exceptions import ExportError, ExportNotFound
 from exports.registry import registry
@@ -38,16 +46,18 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-#: Changelist parameters that do not choose rows: "export all matching" leaves them behind.
-_NOT_FILTERS = (PAGE_VAR, ORDER_VAR, ALL_VAR, ERROR_FLAG)
+#: Changelist parameters that neither choose rows nor order them: "export all matching" leaves them behind (the sort
+#: stays, and the export follows it).
+_NOT_FILTERS = (PAGE_VAR, ALL_VAR, ERROR_FLAG)
 
 
 class ExportActionMixin(BackgroundMixin, _Base):
     """Export from the changelist: ``class OrderAdmin(ExportActionMixin, admin.ModelAdmin)``.
 
-    Adds the action "Export selected … as CSV" and an "Export all matching as CSV" button to the changelist, for
-    users with the export's permission. Set ``export_name`` when several exports read the model (default: the first
-    registered). An admin that declares its own ``actions`` lists ``"export_as_csv"`` among them; one with its own
+    Adds the action "Export selected …" and an "Export all matching …" button to the changelist, for users with the
+    export's permission; when the export has optional columns or more than one format, a page asks for them first.
+    Set ``export_name`` when several exports read the model (default: the first registered). An admin that declares
+    its own ``actions`` lists ``"export_as_csv"`` among them (the name predates the other formats); one with its own
     ``change_list_template`` extends ``"exports/admin/change_list.html"``.
     """
 
@@ -90,19 +100,21 @@ class ExportActionMixin(BackgroundMixin, _Base):
 
     # The two entry points -----------------------------------------------------------------------------------------
 
-    @admin.action(permissions=["export"], description=gettext_lazy("Export selected %(verbose_name_plural)s as CSV"))
+    # The name predates the other formats; admins list it in their own ``actions``.
+    @admin.action(permissions=["export"], description=gettext_lazy("Export selected %(verbose_name_plural)s"))
     def export_as_csv(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> HttpResponseBase | None:
         """Stream the selected rows, or everything the changelist matches with "select all"."""
-        if CHOSEN_FIELD in request.POST or not self._has_optional_columns():
-            return self._stream(request, queryset, self._chosen_columns(request))
+        if CHOSEN_FIELD in request.POST or not needs_picker(self.get_export()):
+            return self._stream(request, queryset)
         if request.POST.get("select_across") == "1":
             # Everything matching: hand over to "export all matching" with the changelist's query string.
-            return self._column_picker(request, self._export_all_url(request), queryset.count(), hidden=[])
+            criteria = describe_changelist(self.get_changelist_instance(request))
+            return self._column_picker(request, self._export_all_url(request), queryset.count(), [], criteria)
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         hidden = [("action", "export_as_csv"), *((helpers.ACTION_CHECKBOX_NAME, pk) for pk in selected)]
         # The picker posts the selection back (with the CSRF token, its marker and the boxes); a form that Django
         # would refuse with HTTP 400 (TooManyFieldsSent) is not shown.
-        fields = len(hidden) + 2 + sum(column.column.optional for column in self.get_export().resolved_columns)
+        fields = len(hidden) + 4 + sum(column.column.optional for column in self.get_export().resolved_columns)
         limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
         if limit is not None and fields > limit:
             self.message_user(
@@ -115,7 +127,8 @@ class ExportActionMixin(BackgroundMixin, _Base):
                 messages.ERROR,
             )
             return None
-        return self._column_picker(request, request.get_full_path(), queryset.count(), hidden=hidden)
+        ticked = [(_("Rows"), _("ticked on the list"))]
+        return self._column_picker(request, request.get_full_path(), queryset.count(), hidden, ticked)
 
     def export_all_view(self, request: HttpRequest) -> HttpResponseBase:
         """Stream every row the changelist shows for this query string, across all pages."""
@@ -130,9 +143,10 @@ class ExportActionMixin(BackgroundMixin, _Base):
         except (IncorrectLookupParameters, FieldError, ValidationError, ValueError, OverflowError, DataError):
             self.message_user(request, _("The list's filters are not valid; nothing was exported."), messages.ERROR)
             return HttpResponseRedirect(self._changelist_url())
-        if request.method == "GET" and self._has_optional_columns():
-            return self._column_picker(request, request.get_full_path(), changelist.result_count, hidden=[])
-        return self._stream(request, changelist.queryset, self._chosen_columns(request))
+        if request.method == "GET" and needs_picker(self.get_export()):
+            criteria = describe_changelist(changelist)
+            return self._column_picker(request, request.get_full_path(), changelist.result_count, [], criteria)
+        return self._stream(request, changelist.queryset)
 
     # Hooks into the changelist ------------------------------------------------------------------------------------
 
@@ -164,33 +178,34 @@ class ExportActionMixin(BackgroundMixin, _Base):
 
     # Helpers ------------------------------------------------------------------------------------------------------
 
-    def _stream(
-        self, request: HttpRequest, queryset: models.QuerySet[Any], columns: list[str] | None
-    ) -> HttpResponseBase:
+    def _stream(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> HttpResponseBase:
         export = self.get_export()
-        # The export's own rows (its queryset may annotate values or leave rows out), limited to the changelist's,
-        # in the changelist's order (the user sorted it; Django makes it total with the primary key).
-        rows = export.get_queryset().filter(pk__in=queryset.order_by().values("pk"))
+        # prepare() limits the export's rows for this user (its get_queryset(user)) to the changelist's, in the
+        # changelist's order (the user sorted it; Django makes it total with the primary key).
+        options = chosen_options(request)
         try:
             export_request = prepare(
                 export,
                 surface=Surface.ADMIN,
                 user=request.user,
-                queryset=rows,
-                columns=columns,
-                ordering=changelist_ordering(rows, queryset),
+                queryset=queryset,
+                ordering=changelist_ordering(export.get_queryset(request.user), queryset),
+                **options,
             )
             if self.wants_background(request, export_request, chosen=CHOSEN_FIELD in request.POST):
                 changelist = self._changelist_url(request)
-                return self.queue_export(request, export_request, columns=columns, changelist_url=changelist)
+                return self.queue_export(request, export_request, columns=options["columns"], changelist_url=changelist)
+            media_type = export_request.format.media_type
             with export_request.start() as run:
-                return streaming_response(request, run.stream(), filename=export_request.filename())
+                return streaming_response(
+                    request, run.stream(), filename=export_request.filename(), content_type=media_type
+                )
         except ExportError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(self._changelist_url(request))
 
     def _column_picker(
-        self, request: HttpRequest, form_url: str, count: int, *, hidden: list[tuple[str, str]]
+        self, request: HttpRequest, form_url: str, count: int, hidden: list[Any], criteria: list[tuple[str, str]]
     ) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
@@ -200,23 +215,15 @@ class ExportActionMixin(BackgroundMixin, _Base):
                 form_url=form_url,
                 hidden=hidden,
                 changelist_url=self._changelist_url(request),
+                criteria=criteria,
             ),
-            "title": _("Export %(name)s as CSV") % {"name": self.opts.verbose_name_plural},
+            "title": _("Export %(name)s") % {"name": self.opts.verbose_name_plural},
             "background_field": BACKGROUND_FIELD,
             "background_default": self.background_default(count),
             "opts": self.opts,
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.export_columns_template, context)
-
-    def _has_optional_columns(self) -> bool:
-        return any(column.column.optional for column in self.get_export().resolved_columns)
-
-    def _chosen_columns(self, request: HttpRequest) -> list[str] | None:
-        """The optional columns ticked on the picker; ``None`` (the defaults) when no picker was shown."""
-        if request.method != "POST" or CHOSEN_FIELD not in request.POST:
-            return None
-        return request.POST.getlist(COLUMNS_FIELD)
 
     def _changelist_url(self, request: HttpRequest | None = None) -> str:
         """The changelist, with the filters of ``request`` when given."""
@@ -233,7 +240,7 @@ class ExportActionMixin(BackgroundMixin, _Base):
 
     @staticmethod
     def _changelist_query(request: HttpRequest) -> str:
-        """The changelist's filters, search and date hierarchy, as a query string (without page and ordering)."""
+        """The changelist's filters, search, date hierarchy and sort, as a query string (without the page)."""
         params = request.GET.copy()
         for name in _NOT_FILTERS:
             params.pop(name, None)

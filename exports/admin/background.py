@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, PAGE_VAR
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.html import format_html
@@ -67,9 +67,10 @@ class BackgroundMixin(_Base):
         return HttpResponseRedirect(changelist_url)
 
     def _selection_query(self, request: HttpRequest) -> str:
-        """The changelist's filters as a query string; for rows ticked one by one (a page at most), their keys too."""
+        """The changelist's filters and sort as a query string; for rows ticked one by one (a page at most), their keys
+        too."""
         params: QueryDict = request.GET.copy()
-        for name in (PAGE_VAR, ORDER_VAR, ALL_VAR, ERROR_FLAG):
+        for name in (PAGE_VAR, ALL_VAR, ERROR_FLAG):
             params.pop(name, None)
         ticked = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if request.method == "POST" else []
         if ticked and request.POST.get("select_across") != "1":

@@ -23,12 +23,13 @@ class ExportRunAdmin(ExportRunAdminBase):
         "export_name",
         "username",
         "surface",
+        "format",
         "outcome",
         "rows_sent",
         "bytes_sent",
         "duration",
     )
-    list_filter = ("outcome", "surface", "export_name", "started_at")
+    list_filter = ("outcome", "surface", "format", "export_name", "started_at")
     search_fields = ("export_name", "username")
     date_hierarchy = "started_at"
     fields = (
@@ -39,6 +40,8 @@ class ExportRunAdmin(ExportRunAdminBase):
         "filters",
         "selection",
         "columns",
+        "format",
+        "dialect",
         "outcome",
         "error",
         "rows_sent",

@@ -7,6 +7,11 @@ raises :class:`NotInSQL` with the reason, and is then written in Python (or keep
 Choice labels go through ``CASE``, formula escaping through ``CASE``/``ascii()``, empty text through ``NULLIF`` (COPY
 quotes an empty string where Python's csv writes nothing), datetimes through ``to_char`` in the session's time zone
 (:mod:`exports.postgres.session` sets it to the export's).
+
+A format says which cells it takes (:class:`~exports.formats.base.SQLCells`): CSV's text; the same text with empty text
+kept apart from NULL (TSV); or the JSON text of each value (JSON Lines): numbers as their text, the others quoted,
+free text through ``to_json``, which escapes a string as Python's ``json`` does (``\\n``, ``\\"``, ``\\u001f``;
+non-ASCII characters as they are). ``to_json`` costs a type lookup per call, so it is kept to the cells that need it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from django.db.models import F, Func, TextField
 
 from exports.cells import FORMULA_TRIGGERS, TEXT_FIELDS, escape_formula
 from exports.columns import ResolvedColumn
+from exports.formats.base import SQLCells
+from exports.formats.jsonl import json_string
 from exports.postgres.session import NoZoneName, zone_name
 
 _INTEGER_FIELDS: Final = models.IntegerField | models.AutoField
@@ -52,7 +59,9 @@ class Cell(Func):
         return self.cell_template.replace("{x}", column), list(self.cell_params)
 
 
-def sql_cells(columns: Sequence[ResolvedColumn], *, escape: bool, tz: datetime.tzinfo | None) -> dict[int, Cell]:
+def sql_cells(
+    columns: Sequence[ResolvedColumn], *, escape: bool, tz: datetime.tzinfo | None, style: SQLCells = SQLCells.CSV
+) -> dict[int, Cell]:
     """The columns PostgreSQL can write exactly (position -> expression); empty in a zone it cannot name."""
     try:
         zone_name(tz)
@@ -61,24 +70,28 @@ def sql_cells(columns: Sequence[ResolvedColumn], *, escape: bool, tz: datetime.t
     cells = {}
     for index, column in enumerate(columns):
         with contextlib.suppress(NotInSQL):
-            cells[index] = sql_cell(column, escape=escape, tz=tz)
+            cells[index] = sql_cell(column, escape=escape, tz=tz, style=style)
     return cells
 
 
-def sql_cell(column: ResolvedColumn, *, escape: bool, tz: datetime.tzinfo | None) -> Cell:
-    """SQL that writes ``column``'s cell as :mod:`exports.cells` does; raises :class:`NotInSQL` when none can."""
+def sql_cell(
+    column: ResolvedColumn, *, escape: bool, tz: datetime.tzinfo | None, style: SQLCells = SQLCells.CSV
+) -> Cell:
+    """SQL that writes ``column``'s cell as the format's converters do; raises :class:`NotInSQL` when none can."""
     if column.column.format is not None:
         raise NotInSQL(f"column {column.key!r} has a format hook")
     if column.kind != "field" or column.field is None:
         raise NotInSQL(f"column {column.key!r} is an {column.kind}, not a field")
     field = column.field
+    if style is SQLCells.JSON:
+        escape = False
     if column.column.choice_labels and field.choices:
-        return _choices_cell(column, field, escape=escape, tz=tz)
-    return Cell(column.path, _field_template(field, column.key, escape=escape, tz=tz))
+        return _choices_cell(column, field, escape=escape, tz=tz, style=style)
+    return Cell(column.path, _field_template(field, column.key, escape=escape, tz=tz, style=style))
 
 
 def _choices_cell(
-    column: ResolvedColumn, field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None
+    column: ResolvedColumn, field: models.Field[Any, Any], *, escape: bool, tz: datetime.tzinfo | None, style: SQLCells
 ) -> Cell:
     if field.is_relation:
         raise NotInSQL(f"column {column.key!r} is a foreign key with choices")
@@ -88,8 +101,13 @@ def _choices_cell(
     whens: list[str] = []
     params: list[Any] = []
     null_label: list[Any] = []
+    json = style is SQLCells.JSON
     for value, label in {value: str(label) for value, label in field.flatchoices}.items():
-        label_cell = (escape_formula(label) if escape else label) or None
+        label_cell: str | None = escape_formula(label) if escape else label
+        if style is SQLCells.CSV:
+            label_cell = label_cell or None
+        elif json:
+            label_cell = json_string(label)
         if value is None:
             null_label.append(label_cell)
         elif type(value) is not value_type:
@@ -97,7 +115,9 @@ def _choices_cell(
         else:
             whens.append("WHEN %s THEN %s")
             params.extend([value, label_cell])
-    otherwise = _field_template(field, column.key, escape=escape, tz=tz)
+    # A value outside the choices is written as the field writes it (in JSON, a number stays a number), as text: a
+    # CASE has one type, and the labels are text.
+    otherwise = f"({_field_template(field, column.key, escape=escape, tz=tz, style=style)})::text"
     # The simple CASE form evaluates the column once, where WHEN x = ... evaluates it per branch.
     template = f"CASE {{x}} {' '.join(whens)} ELSE {otherwise} END" if whens else otherwise
     if null_label:
@@ -106,36 +126,50 @@ def _choices_cell(
     return Cell(column.path, template, params)
 
 
-def _field_template(field: models.Field[Any, Any], key: str, *, escape: bool, tz: datetime.tzinfo | None) -> str:
-    """SQL writing a value of ``field`` ({x}) as :mod:`exports.cells` does."""
+def _field_template(
+    field: models.Field[Any, Any], key: str, *, escape: bool, tz: datetime.tzinfo | None, style: SQLCells
+) -> str:
+    """SQL writing a value of ``field`` ({x}) as the format's converters do."""
     if field.is_relation:
         target = getattr(field, "target_field", None)
         if target is None:  # pragma: no cover - a concrete foreign key always has a target
             raise NotInSQL(f"column {key!r} has no target field")
-        return _field_template(target, key, escape=escape, tz=tz)
+        return _field_template(target, key, escape=escape, tz=tz, style=style)
     if hasattr(field, "from_db_value"):
         raise NotInSQL(f"column {key!r}: {type(field).__name__} converts its values in Python")
+    json = style is SQLCells.JSON
     if isinstance(field, models.BooleanField):
-        return "CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END"
+        null = " ELSE 'null'" if json else ""
+        return f"CASE WHEN {{x}} THEN 'true' WHEN NOT {{x}} THEN 'false'{null} END"
+    if isinstance(field, models.DecimalField) and (
+        field.decimal_places is None or field.decimal_places > _MAX_DECIMAL_PLACES
+    ):
+        raise NotInSQL(f"column {key!r}: a decimal with more than {_MAX_DECIMAL_PLACES} places")
     if isinstance(field, models.DateTimeField):
-        return _datetime_template(tz)
-    if isinstance(field, models.DateField):
-        return "to_char({x}, 'YYYY-MM-DD')"
-    if isinstance(field, _INTEGER_FIELDS | models.UUIDField):
-        return "{x}"
-    if isinstance(field, models.DecimalField):
-        if field.decimal_places is None or field.decimal_places > _MAX_DECIMAL_PLACES:
-            raise NotInSQL(f"column {key!r}: a decimal with more than {_MAX_DECIMAL_PLACES} places")
-        return "{x}"
+        text = _datetime_template(tz)
+    elif isinstance(field, models.DateField):
+        text = "to_char({x}, 'YYYY-MM-DD')"
+    elif isinstance(field, _INTEGER_FIELDS):
+        return "COALESCE({x}::text, 'null')" if json else "{x}"
+    elif isinstance(field, models.UUIDField | models.DecimalField):
+        text = "{x}::text" if json else "{x}"
+    elif json and isinstance(field, TEXT_FIELDS):
+        return "COALESCE(to_json({x})::text, 'null')"
+    else:
+        text = ""
+    if text:
+        # In JSON a string: its text never holds a character to escape (digits, signs, letters of ISO 8601 or hex).
+        return f"COALESCE('\"' || {text} || '\"', 'null')" if json else text
     if isinstance(field, TEXT_FIELDS):
+        otherwise = "NULLIF({x}, '')" if style is SQLCells.CSV else "{x}"
         if escape:
             # Every trigger sorts below "A" in the "C" collation (byte order): one byte compare settles most cells,
             # and only the others pay for ascii().
             return (
                 f"CASE WHEN {{x}} COLLATE \"C\" >= 'A' THEN {{x}} "
-                f"WHEN ascii({{x}}) IN {_TRIGGERS_SQL} THEN '''' || {{x}} ELSE NULLIF({{x}}, '') END"
+                f"WHEN ascii({{x}}) IN {_TRIGGERS_SQL} THEN '''' || {{x}} ELSE {otherwise} END"
             )
-        return "NULLIF({x}, '')"
+        return otherwise
     raise NotInSQL(f"column {key!r}: no exact SQL rendering of a {type(field).__name__}")
 
 

@@ -2,10 +2,14 @@
 
 PostgreSQL formats every cell itself (:mod:`exports.postgres.cells`), so its rows never pass through Python one by
 one. An export takes this path only when the result is certain to be the same bytes as the ORM path's;
-:func:`copy_plan` says why not otherwise, and the rows are then read through the ORM. It falls back when:
+:func:`copy_plan` says why not otherwise, and the rows are then read through the ORM. The format says how COPY writes
+it (:class:`~exports.formats.base.CopyOutput`): CSV in any dialect (``DELIMITER``; rows ending in CRLF get their line
+feeds outside quoted cells turned into CRLF while streaming), TSV as COPY's text format, JSON Lines as one JSON text
+per row built in SQL. It falls back when:
 
 * the database is not PostgreSQL, or the export (``Export(copy=False)``) or ``EXPORTS_COPY = False`` turns it off;
-* the export has a single column (COPY and Python's csv write a lone empty cell differently);
+* the format has no COPY output (XLSX);
+* a CSV export has a single column (COPY and Python's csv write a lone empty cell differently);
 * a column has a ``format`` hook, reads a model attribute, or names an annotation;
 * a column's field is of a type without an exact SQL rendering (floats, JSON, times, durations, binary, IP addresses,
   decimals with more than 6 places, custom fields with ``from_db_value``), or has choices whose values are not of the
@@ -22,12 +26,18 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
+from django.db.models import Func, TextField, Value
 
 from exports.columns import ResolvedColumn
 from exports.django_internals import compose_sql
+from exports.formats.base import CopyOutput, SQLCells
+from exports.formats.jsonl import json_string
 from exports.postgres.cells import NotInSQL, sql_cell
 from exports.postgres.session import NoZoneName, export_session, zone_name
 from exports.sources.pipe import copy_blocks
+from exports.sources.rows import CRLFRows, LineRows, RowCounter, Rows
+
+__all__ = ["CopyPlan", "RowCounter", "copy_chunks", "copy_plan"]
 
 
 @dataclass(frozen=True)
@@ -37,61 +47,83 @@ class CopyPlan:
     sql: str
     tz: datetime.tzinfo | None
     using: str
+    output: CopyOutput
 
 
 def copy_plan(
     queryset: models.QuerySet[Any],
     columns: Sequence[ResolvedColumn],
     *,
+    output: CopyOutput,
+    style: SQLCells,
     escape: bool,
     tz: datetime.tzinfo | None,
 ) -> CopyPlan | str:
-    """The COPY statement that writes ``columns`` of ``queryset``, or why there is none."""
+    """The COPY statement that writes ``columns`` of ``queryset`` as ``output`` says, or why there is none."""
     try:
-        return _plan(queryset, columns, escape=escape, tz=tz)
+        return _plan(queryset, columns, output=output, style=style, escape=escape, tz=tz)
     except (NotInSQL, NoZoneName) as reason:
         return str(reason)
 
 
 def _plan(
-    queryset: models.QuerySet[Any], columns: Sequence[ResolvedColumn], *, escape: bool, tz: datetime.tzinfo | None
+    queryset: models.QuerySet[Any],
+    columns: Sequence[ResolvedColumn],
+    *,
+    output: CopyOutput,
+    style: SQLCells,
+    escape: bool,
+    tz: datetime.tzinfo | None,
 ) -> CopyPlan:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         raise NotInSQL(f"the database is {connection.vendor}, not PostgreSQL")
-    if len(columns) < 2:
+    if len(columns) < output.min_columns:
         raise NotInSQL("a single-column export (COPY writes a lone empty cell differently)")
     query = queryset.query
     if query.combinator or query.distinct or query.extra or query.extra_select:
         raise NotInSQL("the queryset uses union(), distinct() or extra()")
     zone_name(tz)
-    cells = {f"_export_{index}": sql_cell(column, escape=escape, tz=tz) for index, column in enumerate(columns)}
+    cells = {
+        f"_export_{index}": sql_cell(column, escape=escape, tz=tz, style=style) for index, column in enumerate(columns)
+    }
+    selected: dict[str, Any] = cells
+    if output.json_object:
+        selected = {"_export_row": _json_object([column.key for column in columns], list(cells.values()))}
     try:
-        sql, params = queryset.values(**cells).query.get_compiler(using=queryset.db).as_sql()
+        sql, params = queryset.values(**selected).query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:
         raise NotInSQL("the queryset selects nothing (none())") from None
     statement = compose_sql(queryset.db, sql, params)
-    return CopyPlan(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", tz, queryset.db)
+    return CopyPlan(f"COPY ({statement}) TO STDOUT WITH ({output.options})", tz, queryset.db, output)
+
+
+def _json_object(keys: Sequence[str], cells: Sequence[Any]) -> Func:
+    """One JSON object of the cells' JSON texts: ``concat('{"id":', cell, ',"total":', cell, '}')``."""
+    parts: list[Any] = []
+    for index, (key, cell) in enumerate(zip(keys, cells, strict=True)):
+        parts += [Value(("{" if index == 0 else ",") + json_string(key) + ":"), cell]
+    return Func(*parts, Value("}"), function="concat", output_field=TextField())
 
 
 def copy_chunks(
     plan: CopyPlan, *, header: bytes, buffer_size: int, parallel_workers: int | None
 ) -> Generator[tuple[bytes, int], None, None]:
     """Run ``plan`` in the export's session and yield ``(data, rows)``: ``header`` and the first block as soon as it
-    arrives, then CSV bytes in chunks of at least ``buffer_size``, with the rows in each. Closing it early cancels
-    the statement."""
+    arrives, then the format's bytes in chunks of at least ``buffer_size``, with the rows in each. Closing it early
+    cancels the statement."""
     with export_session(plan.using, plan.tz, parallel_workers=parallel_workers):
         connection = connections[plan.using]
         if connection.queries_logged:
             connection.queries_log.append({"sql": plan.sql, "time": "0.000"})
         connection.ensure_connection()
         data = copy_blocks(connection.connection, plan.sql)
-        counter = RowCounter()
+        rows = _rows(plan.output)
         pending: list[bytes] = []
         size = 0
         try:
-            first = next(data, b"")
-            yield header + first, counter.count(first)
+            first, count = rows.take(next(data, b""))
+            yield header + first, count
             for block in data:
                 pending.append(block)
                 size += len(block)
@@ -99,37 +131,14 @@ def copy_chunks(
                     chunk = b"".join(pending)
                     pending.clear()
                     size = 0
-                    yield chunk, counter.count(chunk)
+                    yield rows.take(chunk)
             if pending:
-                chunk = b"".join(pending)
-                yield chunk, counter.count(chunk)
+                yield rows.take(b"".join(pending))
         finally:
             data.close()
 
 
-class RowCounter:
-    """Counts the rows in COPY's CSV: line feeds outside quoted cells (a doubled quote toggles twice).
-
-    Every line feed, less those between an opening and a closing quote: a few quoted cells per block cost a few
-    ``find()`` calls, where splitting the block on quotes would copy all of it.
-    """
-
-    def __init__(self) -> None:
-        self.quoted = False
-
-    def count(self, data: bytes) -> int:
-        rows = data.count(b"\n")
-        quoted = self.quoted
-        start = 0  # where the current quoted run began
-        quote = data.find(b'"')
-        while quote >= 0:
-            if quoted:
-                rows -= data.count(b"\n", start, quote)
-            else:
-                start = quote + 1
-            quoted = not quoted
-            quote = data.find(b'"', quote + 1)
-        if quoted:
-            rows -= data.count(b"\n", start)
-        self.quoted = quoted
-        return rows
+def _rows(output: CopyOutput) -> Rows:
+    if output.crlf:
+        return CRLFRows()
+    return RowCounter() if output.quoted_newlines else LineRows()

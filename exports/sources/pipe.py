@@ -67,14 +67,13 @@ def _psycopg2_blocks(raw: Any, sql: str) -> Generator[bytes, None, None]:
 
 def _grow_pipe(fd: int) -> None:
     """Give the pipe :data:`PIPE_SIZE` bytes of buffer where the platform can (Linux); elsewhere keep its own."""
-    if sys.platform == "win32":
-        return
-    import fcntl
+    if sys.platform != "win32":  # Windows has no fcntl
+        import fcntl
 
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if set_size is not None:
-        with contextlib.suppress(OSError):  # beyond /proc/sys/fs/pipe-max-size for an unprivileged user
-            fcntl.fcntl(fd, set_size, PIPE_SIZE)
+        set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+        if set_size is not None:
+            with contextlib.suppress(OSError):  # beyond /proc/sys/fs/pipe-max-size for an unprivileged user
+                fcntl.fcntl(fd, set_size, PIPE_SIZE)
 
 
 def _reader() -> Callable[[int], Generator[bytes, None, None]]:

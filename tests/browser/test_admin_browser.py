@@ -3,6 +3,8 @@ all matching", the column picker."""
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +88,19 @@ def test_pick_columns_on_the_intermediate_page(demo, log_in, screenshot):
     page.click("a.exports-all-link")
 
     page.wait_for_selector("#exports-columns-form")
+    page.wait_for_load_state()  # the page's script has run
+    # The page says what will be exported, and lists the required columns once, without a box.
+    assert page.locator(".exports-criteria", has_text="Status: Paid").is_visible()
+    assert page.locator(".exports-required").inner_text().startswith("Always included: ID, Reference,")
+    assert page.get_by_label("Reference").count() == 0
     page.get_by_label("Email").uncheck()
     page.get_by_label("Total", exact=True).check()
-    # Required columns are shown, ticked and cannot be unticked.
-    assert page.get_by_label("Reference").is_disabled()
     screenshot(page, "admin-columns.png")
+    assert not page.locator("#exports-started").is_visible()
     data = download(page, "#exports-columns-form input[type=submit]")
+    # The download started and the page stays: it says so, with the way back.
+    assert page.locator("#exports-started").is_visible()
+    assert page.locator("#exports-started a").get_attribute("href") == CHANGELIST + "?status__exact=paid"
 
     assert data[0] == ["ID", "Reference", "Placed at", "Status", "Customer", "Country", "Total (cents)", "Total"]
     paid = Order.objects.filter(status=Order.Status.PAID).order_by("-pk")  # the changelist's order: newest first
@@ -101,6 +110,32 @@ def test_pick_columns_on_the_intermediate_page(demo, log_in, screenshot):
     assert first is not None
     assert data[1][1] == first.reference
     assert data[1][7] == str(euros(first.total_cents))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "xlsx"])
+def test_choose_a_format_on_the_export_page(demo, log_in, fmt):
+    if fmt == "xlsx":
+        import openpyxl
+    page = log_in(*DEMO_USER, then=CHANGELIST + "?status__exact=shipped")
+    page.click("a.exports-all-link")
+    page.wait_for_selector("#exports-columns-form")
+    page.wait_for_load_state()  # the page's script has run
+    assert page.locator(".exports-dialect").is_visible()  # CSV is preselected: its dialect is offered
+    page.select_option("#id_exports_format", fmt)
+    assert not page.locator(".exports-dialect").is_visible()
+    with page.expect_download() as info:
+        page.click("#exports-columns-form input[type=submit]")
+    assert info.value.suggested_filename.endswith(f".{fmt}")
+    data = Path(info.value.path()).read_bytes()
+    shipped = Order.objects.filter(status=Order.Status.SHIPPED).count()
+    if fmt == "jsonl":
+        rows = [json.loads(line) for line in data.decode().splitlines()]
+        assert len(rows) == shipped and {row["status"] for row in rows} == {"Shipped"}
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+        header, *cells = list(sheet.iter_rows(values_only=True))
+        assert header[:2] == ("ID", "Reference") and len(cells) == shipped
+        assert {row[3] for row in cells} == {"Shipped"} and all(isinstance(row[0], int) for row in cells)
 
 
 def test_a_user_without_the_permission_sees_no_action_and_no_button(demo, log_in, django_user_model):

@@ -171,8 +171,19 @@ def test_cleanup_deletes_expired_files_and_says_what_it_freed(client, exporter, 
     size = (job_files / job.file).stat().st_size
     out = io.StringIO()
     call_command("exports_cleanup", stdout=out)
-    assert out.getvalue().startswith("Deleted 0 expired export files")
+    assert out.getvalue().splitlines() == [
+        "Marked 0 lost runs as failed.",
+        "Deleted 0 expired export files and 0 temporary files: 0 bytes freed. "
+        "0 jobs whose worker stopped marked failed.",
+    ]
     ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now())
+    dry = io.StringIO()
+    call_command("exports_cleanup", "--dry-run", stdout=dry)
+    assert dry.getvalue().splitlines()[1] == (
+        f"Would delete 1 expired export file and 0 temporary files ({size:,} bytes) and mark 0 jobs whose worker "
+        "stopped failed."
+    )
+    assert (job_files / job.file).exists()
     call_command("exports_cleanup", stdout=out)
     assert f"Deleted 1 expired export file and 0 temporary files: {size:,} bytes freed." in out.getvalue()
     job.refresh_from_db()
@@ -206,5 +217,19 @@ def test_the_command_queues_a_job_and_lists_the_recent_ones(exporter, make_order
     out = io.StringIO()
     call_command("export", "--jobs", stdout=out)
     line = out.getvalue().splitlines()[0].split("\t")
-    assert line[:5] == [job_id, "completed", "orders", "exporter", "3/3 rows"]
+    assert line[:6] == [job_id, "completed", "orders", "csv", "exporter", "3/3 rows"]
     assert ExportJob.objects.get().filters == {"status": ["paid"]}
+
+
+def test_the_command_queues_the_format_its_output_names_in_the_dialect_asked(exporter, make_orders, run_worker):
+    make_orders(2)
+    out = io.StringIO()
+    call_command("export", "orders", "--background", "--format", "tsv", stdout=out)
+    call_command("export", "orders", "--background", "--dialect", "excel", stdout=out)
+    run_worker()
+    jobs = ExportJob.objects.order_by("created_at")
+    assert [(job.format, job.dialect, job.state) for job in jobs] == [
+        ("tsv", "", "completed"),
+        ("csv", "excel", "completed"),
+    ]
+    assert [job.filename.rsplit(".", 1)[1] for job in jobs] == ["tsv", "csv"]

@@ -18,9 +18,9 @@ from exports.models import ExportRun
 from tests.conftest import body, read_csv
 from tests.jobs.conftest import post_export, state_of
 from tests.jobs.processes import logs, needs_redis
-from tests.servers.conftest import SERVER_TESTS, fill_orders, wait_until
+from tests.servers.conftest import NEEDS_POSTGRES, SERVER_TESTS, fill_orders, wait_until
 
-pytestmark = SERVER_TESTS
+pytestmark = [*SERVER_TESTS, NEEDS_POSTGRES]
 
 #: Long enough for a worker to be caught midway: the paced export takes about a millisecond a row.
 PACED_ROWS = 20_000

@@ -79,6 +79,6 @@ def test_an_abandoned_stream_leaves_no_transaction_open(make_orders):
     chunks.close()
     assert not connection.in_atomic_block
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_cursors")
+        cursor.execute("SELECT count(*) FROM pg_cursors")  # this session's cursors only: no other client counts
         assert cursor.fetchone()[0] == 0
     assert ExportRun.objects.get().outcome == ExportRun.Outcome.ABORTED

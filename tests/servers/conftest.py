@@ -1,7 +1,7 @@
 """Real gunicorn and uvicorn processes serving the test database, and a raw-socket HTTP client.
 
-The servers run the suite's settings against the PostgreSQL test database, which the tests fill under
-``django_db(transaction=True)`` so that the servers see committed rows.
+The servers run the suite's settings against the test database (PostgreSQL, or SQLite's file), which the tests fill
+under ``django_db(transaction=True)`` so that the servers see committed rows.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 
-from tests.conftest import database_url
+from orders.models import Customer
+from tests.conftest import database_url, other_sessions
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
@@ -55,12 +56,10 @@ SERVERS = {
 _LISTENING = re.compile(rb"(?:Listening at: |running on )http://127\.0\.0\.1:(\d+)")
 
 
-#: Every test module here: real processes against the PostgreSQL test database, committed rows.
-SERVER_TESTS = [
-    pytest.mark.servers,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: set DATABASE_URL"),
-    pytest.mark.django_db(transaction=True),
-]
+#: Every test module here: real processes against the test database, committed rows.
+SERVER_TESTS = [pytest.mark.servers, pytest.mark.django_db(transaction=True)]
+#: Tests that watch the servers' sessions in PostgreSQL (or a real server's COPY path).
+NEEDS_POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: set DATABASE_URL")
 
 
 @dataclass
@@ -75,19 +74,23 @@ class Server:
 
 
 @pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[[str], Server]]:
-    """Start a server by name; every server started is stopped (SIGTERM, then SIGKILL) when the test ends."""
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start a server by name, with settings from ``environ`` (see ``settings.py``); every server started is stopped
+    (SIGTERM, then SIGKILL) when the test ends."""
     started: list[Server] = []
 
-    def start(name: str) -> Server:
+    def start(name: str, **environ: str) -> Server:
         log = tmp_path / f"{name}-{len(started)}.log"
         env = {
             **os.environ,
+            **environ,
             "DATABASE_URL": database_url(),
             "DATABASE_TEST_NAME": "",
             "DJANGO_SETTINGS_MODULE": "tests.servers.settings",
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
+            # Django's warnings (a stream consumed whole under ASGI) reach the log whatever the caller's filters.
+            "PYTHONWARNINGS": "default",
         }
         with log.open("wb") as output:
             process = subprocess.Popen(SERVERS[name](), cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -125,17 +128,31 @@ def session_cookie(client, django_user_model) -> str:
     return str(client.cookies["sessionid"].value)
 
 
+#: The customer of every order ``fill_orders`` makes: a comma, quotes and non-ASCII letters, so the cell is quoted.
+CUSTOMER_NAME = 'Zoë, "the" Ångström'
+
+
 def fill_orders(count: int, *, failing_at: int | None = None) -> None:
-    """``count`` orders in one statement (faster than the ORM for tens of thousands)."""
+    """``count`` orders in one statement (faster than the ORM for tens of thousands), the one numbered ``failing_at``
+    with the reference at which ``fails-midway`` breaks."""
+    customer = Customer.objects.create(name=CUSTOMER_NAME, country="SE").pk
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO orders_customer (name, country) VALUES ('Zoë \"the\" Ångström', 'SE') RETURNING id")
-        (customer,) = cursor.fetchone()
-        cursor.execute(
-            "INSERT INTO orders_order (reference, customer_id, customer_email, total_cents, status, placed_at) "
-            "SELECT CASE WHEN n = %s THEN 'BOOM' ELSE 'R-' || n END, %s, 'person' || n || '@example.com', "
-            "n * 7 - 5000, 'paid', now() - n * interval '1 minute' FROM generate_series(1, %s) n",
-            [failing_at or 0, customer, count],
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "INSERT INTO orders_order (reference, customer_id, customer_email, total_cents, status, placed_at) "
+                "SELECT CASE WHEN n = %s THEN 'BOOM' ELSE 'R-' || n END, %s, 'person' || n || '@example.com', "
+                "n * 7 - 5000, 'paid', now() - n * interval '1 minute' FROM generate_series(1, %s) n",
+                [failing_at or 0, customer, count],
+            )
+        else:
+            cursor.executemany(
+                "INSERT INTO orders_order (reference, customer_id, customer_email, total_cents, status, placed_at) "
+                "VALUES (%s, %s, %s, %s, 'paid', '2026-01-01 00:00:00')",
+                [
+                    ("BOOM" if n == failing_at else f"R-{n}", customer, f"person{n}@example.com", n * 7 - 5000)
+                    for n in range(1, count + 1)
+                ],
+            )
 
 
 def request_bytes(path: str, cookie: str, *, extra: str = "") -> bytes:
@@ -147,7 +164,12 @@ def request_bytes(path: str, cookie: str, *, extra: str = "") -> bytes:
 def read_some_and_reset(port: int, request: bytes, kib: int) -> bytes:
     """Send ``request``, read about ``kib`` KiB, then drop the connection with a reset (as a killed client does)."""
     received = bytearray()
-    with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT) as sock:
+    with socket.socket() as sock:
+        # A fixed, small window (set before connecting, which also stops the kernel from growing it): what the
+        # server can push ahead into the socket buffers stays far below an export's size.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        sock.settimeout(IO_TIMEOUT)
+        sock.connect(("127.0.0.1", port))
         sock.sendall(request)
         while len(received) < kib * 1024:
             data = sock.recv(65536)
@@ -201,14 +223,9 @@ def dechunk(body: bytes) -> tuple[bytes, bool]:
         rest = rest[size + 2 :]
 
 
-def backends(database: str) -> list[tuple[str, str]]:
-    """(state, query) of every other session on ``database``."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(state, ''), query FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [database],
-        )
-        return list(cursor.fetchall())
+def busy_sessions() -> list[tuple[str, str]]:
+    """The other sessions on the test database that run a query or hold a transaction open (a server's export)."""
+    return [(state, query) for state, query in other_sessions() if state in ("active", "idle in transaction")]
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 20.0) -> bool:

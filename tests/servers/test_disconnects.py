@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from exports.models import ExportRun
+from tests.conftest import other_sessions
 from tests.servers.conftest import (
+    NEEDS_POSTGRES,
     SERVER_TESTS,
-    backends,
     fill_orders,
     read_all,
     read_some_and_reset,
@@ -17,7 +17,7 @@ from tests.servers.conftest import (
     wait_until,
 )
 
-pytestmark = SERVER_TESTS
+pytestmark = [*SERVER_TESTS, NEEDS_POSTGRES]
 
 DISCONNECTS = 50
 URL = "/exports/orders.csv?columns=customer_email"
@@ -27,7 +27,6 @@ URL = "/exports/orders.csv?columns=customer_email"
 def test_clients_that_disconnect_leave_no_backend_cursor_or_slot(start_server, session_cookie, server_name):
     fill_orders(60_000)  # about 5 MB: far more than the socket buffers hold, so every client leaves mid-stream
     server = start_server(server_name)
-    database = connection.settings_dict["NAME"]
     request = request_bytes(URL, session_cookie)
     for attempt in range(DISCONNECTS):
         status, headers, body = split_response(read_some_and_reset(server.port, request, kib=64))
@@ -36,14 +35,14 @@ def test_clients_that_disconnect_leave_no_backend_cursor_or_slot(start_server, s
         assert body  # some rows arrived before the client left
         # The server notices, closes the stream and finishes the run; only then may the user start another.
         assert wait_until(lambda: not ExportRun.objects.filter(outcome="running").exists()), server.output()[-2000:]
-        assert not [b for b in backends(database) if b[0].startswith("idle in transaction")]
+        assert not [s for s in other_sessions() if s[0].startswith("idle in transaction")]
 
     runs = list(ExportRun.objects.values_list("outcome", flat=True))
     assert runs == ["aborted"] * DISCONNECTS
     assert all(0 < rows < 60_000 for rows in ExportRun.objects.values_list("rows_sent", flat=True))
     # Every connection the server opened was returned (closed at the end of its request): none idle in a
     # transaction, none holding a cursor (a cursor outside WITH HOLD lives only inside a transaction).
-    assert wait_until(lambda: backends(database) == []), backends(database)
+    assert wait_until(lambda: other_sessions() == []), other_sessions()
     # The server still serves whole exports, and the user's slot is free.
     status, headers, body = split_response(read_all(server.port, request_bytes("/exports/orders.csv", session_cookie)))
     assert status == "HTTP/1.1 200 OK"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from exports import Column, Export, register
 from orders.models import Order
@@ -47,5 +48,30 @@ orders_paced = register(
         columns=["id", Column("reference", format=paced), Column("customer_email", optional=True)],
         permission="orders.export_order",
         chunk_size=200,
+    )
+)
+
+
+#: The reference of the row at which ``stalls-midway`` stops, until its process is ended by a signal.
+STALLING_REFERENCE = "STALL"
+#: The environment variable naming the file that ``stalls-midway`` creates when it stops: the test's cue to act.
+STALL_MARKER = "EXPORTS_TESTS_STALL_MARKER"
+
+
+def stall(reference: str) -> str:
+    """A run still going when its process is signalled: the row called ``STALL`` waits for the end of the process."""
+    if reference == STALLING_REFERENCE:
+        Path(os.environ[STALL_MARKER]).touch()
+        while True:
+            time.sleep(0.05)
+    return reference
+
+
+stalls_midway = register(
+    Export(
+        Order,
+        name="stalls-midway",
+        columns=["id", Column("reference", format=stall), "customer_email"],
+        permission="orders.export_order",
     )
 )

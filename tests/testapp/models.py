@@ -11,6 +11,10 @@ class Parent(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def shout(self) -> str:
+        return self.name.upper()
+
 
 class Sample(models.Model):
     class Kind(models.TextChoices):
@@ -31,6 +35,7 @@ class Sample(models.Model):
     uid = models.UUIDField(null=True)
     data = models.JSONField(null=True)
     parent = models.ForeignKey(Parent, null=True, on_delete=models.SET_NULL)
+    tags = models.ManyToManyField(Parent, related_name="tagged")
 
     class Meta:
         permissions = [("export_sample", "Can export samples")]
@@ -41,3 +46,17 @@ class Sample(models.Model):
     @property
     def shout(self) -> str:
         return (self.text or "").upper()
+
+
+class Rating(models.Model):
+    """Columns of the rarer kinds: a choice label for NULL, choices on a boolean, a decimal with many places."""
+
+    stars = models.IntegerField(null=True, choices=[(None, "Unrated"), (1, "=1 star"), (5, "Five stars")])
+    recommended = models.BooleanField(null=True, choices=[(True, "Yes"), (False, "No")])
+    score = models.DecimalField(max_digits=20, decimal_places=8, null=True)
+
+    class Meta:
+        permissions = [("export_rating", "Can export ratings")]
+
+    def __str__(self) -> str:
+        return f"Rating {self.pk}"

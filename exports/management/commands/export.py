@@ -1,30 +1,35 @@
-"""``manage.py export NAME [-o PATH | -] [--filter KEY=VALUE ...]``: an export to stdout or a file."""
+"""``manage.py export NAME [-o PATH | -] [--format F] [--dialect D] [--filter KEY=VALUE ...]``: an export to stdout
+or a file, in the format the file's name ends with (``.csv``, ``.tsv``, ``.jsonl``, ``.xlsx``; text ones also
+``.gz``) or ``--format`` names."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import sys
-import time
+from collections.abc import Generator
 from typing import Any, BinaryIO
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.urls import reverse
 
-from exports import Export, files, jobs
-from exports.columns import parse_column_keys
+from exports import catalog, files
 from exports.exceptions import ExportError
-from exports.job_models import ExportJob
+from exports.management import background as background_jobs
+from exports.management.arguments import checked_request, output_format
+from exports.management.interrupts import Stopping, Terminated, stop_on_signals
+from exports.management.progress import Progress
 from exports.registry import registry
-from exports.runs import Run, Surface, prepare
+from exports.runs import Run
 
 #: The exit status of a command whose reader went away (as a shell reports a process killed by SIGPIPE).
 BROKEN_PIPE_STATUS = 141
+#: The exit status of a command ended by SIGTERM (as a shell reports a process killed by it).
+TERMINATED_STATUS = 128 + signal.SIGTERM
 
 
 class Command(BaseCommand):
-    help = "Write a registered export as CSV to stdout or to a file (written whole or not at all)."
+    help = "Write a registered export (CSV, TSV, JSON Lines, XLSX) to stdout or a file (written whole or not at all)."
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -38,8 +43,17 @@ class Command(BaseCommand):
             "-o",
             "--output",
             default="-",
-            help="The file to write; '-' (the default) is stdout. A name ending in .gz is gzip-compressed. The file "
-            "appears only when the export is complete.",
+            help="The file to write; '-' (the default) is stdout. Its suffix chooses the format (.csv, .tsv, .jsonl, "
+            ".xlsx); a text format's name may end in .gz to gzip it. The file appears only once the export is whole.",
+        )
+        parser.add_argument(
+            "--format",
+            dest="format_name",
+            metavar="FORMAT",
+            help="The format (csv, tsv, jsonl, xlsx...), when the output's suffix does not say (stdout: csv).",
+        )
+        parser.add_argument(
+            "--dialect", help="The CSV dialect: unix (comma, LF), excel (BOM, comma, CRLF), excel-semicolon (BOM, ;)."
         )
         parser.add_argument(
             "-f",
@@ -59,87 +73,157 @@ class Command(BaseCommand):
             "--user",
             dest="username",
             metavar="USERNAME",
-            help="Run as this user: the export's permission and the user's concurrency limit apply, and the audit "
-            "record names them (without it, the record names the operating-system user).",
+            help="Run as this user: the export's permission, its rows for that user (Export.get_queryset(user)) and "
+            "the user's concurrency limit apply, and the audit record names them. Without it the command runs as the "
+            "operator, who has shell access: every row of the export (get_queryset(None)), and the record names the "
+            "operating-system user.",
         )
         parser.add_argument(
-            "--list", dest="list_exports", action="store_true", help="List the registered exports and exit."
-        )
-        parser.add_argument(
-            "--background",
+            "--list",
+            dest="list_exports",
             action="store_true",
-            help="Queue the export as a background job (run by a worker, stored, downloaded from its status URL) "
-            "and print its id and status URL.",
+            help="List the registered exports, each with its filters (and the values a choice takes) and optional "
+            "columns, and exit.",
         )
         parser.add_argument(
-            "--jobs", dest="list_jobs", action="store_true", help="List the recent background jobs and exit."
+            "--json", dest="as_json", action="store_true", help="With --list: the same as JSON, for scripts."
         )
+        background_jobs.add_arguments(parser)
 
     def handle(
         self,
         *args: Any,
         name: str | None,
         output: str,
+        format_name: str | None,
+        dialect: str | None,
         filters: list[str],
         columns: str | None,
         chunk_size: int | None,
         username: str | None,
         list_exports: bool,
+        as_json: bool,
+        verbosity: int,
         background: bool = False,
         list_jobs: bool = False,
-        verbosity: int,
         **options: Any,
     ) -> None:
         if list_exports:
-            for export in registry:
-                self.stdout.write(f"{export.name}\t{export.label}")
+            self._list(as_json=as_json)
             return
+        if as_json:
+            raise CommandError("--json goes with --list.")
         if list_jobs:
-            return self._list_jobs()
+            self.stdout.write("\n".join(background_jobs.recent_jobs()))
+            return
         if not name:
             raise CommandError("Name an export (see --list).")
-        try:
-            export = registry.get(name)
-            user = _user(username, export) if username is not None else None
-            request = prepare(
-                export,
-                surface=Surface.COMMAND,
-                user=user,
-                filters=_parse_filters(filters),
-                columns=parse_column_keys([columns]) if columns is not None else None,
+        if background:
+            _, chosen = output_format(output, format_name)
+            request = checked_request(
+                name,
+                format_name=chosen,
+                dialect=dialect,
+                filters=filters,
+                columns=columns,
                 chunk_size=chunk_size,
+                username=username,
             )
-            if background:
-                return self._queue(request, filters, columns)
+            line, created = background_jobs.queue(request, filters=filters, columns=columns)
+            self.stdout.write(line)
+            if not created:
+                self.stderr.write("The same export is already queued or running: that job is shown.")
+            return
+        # Ctrl-C and SIGTERM (``kill``, a container or a service stopping) end the run alike: aborted, no file.
+        with stop_on_signals() as stopping:
+            try:
+                run = self._export(
+                    stopping,
+                    name,
+                    output=output,
+                    format_name=format_name,
+                    dialect=dialect,
+                    filters=filters,
+                    columns=columns,
+                    chunk_size=chunk_size,
+                    username=username,
+                    verbosity=verbosity,
+                )
+                interrupted: type[KeyboardInterrupt] | None = None
+            except KeyboardInterrupt as error:
+                # Raised outside this block: the interrupt's traceback holds the database cursor's frames, which must
+                # be released (and the cursor closed) while the connection is still open.
+                interrupted = type(error)
+        if interrupted is Terminated:
+            raise CommandError("Terminated; nothing was written.", returncode=TERMINATED_STATUS)
+        if interrupted is not None:
+            raise CommandError("Interrupted; nothing was written.", returncode=130)
+        if verbosity > 1:
+            self.stderr.write(f"Wrote {run.rows_sent:,} rows ({run.bytes_sent:,} bytes).")
+
+    def _list(self, *, as_json: bool) -> None:
+        exports = [catalog.describe(export) for export in registry]
+        if as_json:
+            self.stdout.write(json.dumps(exports, ensure_ascii=False, indent=2))
+            return
+        for description in exports:
+            self.stdout.write("\n".join(catalog.as_text(description)))
+
+    def _export(
+        self,
+        stopping: Stopping,
+        name: str,
+        *,
+        output: str,
+        format_name: str | None,
+        dialect: str | None,
+        filters: list[str],
+        columns: str | None,
+        chunk_size: int | None,
+        username: str | None,
+        verbosity: int,
+    ) -> Run:
+        compressed, chosen = output_format(output, format_name)
+        request = checked_request(
+            name,
+            format_name=chosen,
+            dialect=dialect,
+            filters=filters,
+            columns=columns,
+            chunk_size=chunk_size,
+            username=username,
+        )
+        self._check_target(output, compressed=compressed, text=request.format.text, name=request.format.name)
+        try:
             run = request.start()
         except ExportError as error:
             raise CommandError(" ".join(error.messages)) from None
         progress = Progress(self.stderr._out, run) if verbosity > 0 and self.stderr.isatty() else None
         on_progress = progress.update if progress is not None else None
-        interrupted = False
         try:
             with run:
+                chunks = stopping.disarm_at_end(run.stream(on_progress=on_progress))
                 if output == "-":
-                    self._to_stdout(run, on_progress)
+                    self._to_stdout(chunks)
                 else:
-                    files.write_atomically(output, run.stream(on_progress=on_progress))
-        except KeyboardInterrupt:
-            # Raise outside this block: the interrupt's traceback holds the database cursor's frames, which must be
-            # released (and the cursor closed) while the connection is still open.
-            interrupted = True
+                    files.write_atomically(output, chunks)
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from None
         finally:
             if progress is not None:
                 progress.finish()
-        if interrupted:
-            raise CommandError("Interrupted; nothing was written.", returncode=130)
-        if verbosity > 1:
-            self.stderr.write(f"Wrote {run.rows_sent:,} rows ({run.bytes_sent:,} bytes).")
+        return run
 
-    def _to_stdout(self, run: Run, on_progress: Any) -> None:
+    def _check_target(self, output: str, *, compressed: bool, text: bool, name: str) -> None:
+        if text:
+            return
+        if compressed:
+            raise CommandError(f"{output}: .gz applies to text formats; {name} is compressed already.")
+        if output == "-" and (getattr(self.stdout._out, "buffer", None) is None or self.stdout.isatty()):
+            raise CommandError(f"Not writing {name} to a terminal: give -o FILE, or pipe the output.")
+
+    def _to_stdout(self, chunks: Generator[bytes, None, None]) -> None:
         target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
-        chunks = run.stream(on_progress=on_progress)
         try:
             for chunk in chunks:
                 if target is not None:
@@ -156,75 +240,6 @@ class Command(BaseCommand):
             os.dup2(devnull, sys.stdout.fileno())
             raise SystemExit(BROKEN_PIPE_STATUS) from None
 
-    def _queue(self, request: Any, filters: list[str], columns: str | None) -> None:
-        chosen = parse_column_keys([columns]) if columns is not None else None
-        job, created = jobs.submit(request, filters=_parse_filters(filters), columns=chosen)
-        self.stdout.write(f"{job.pk}\t{reverse('exports:job', args=[job.pk])}")
-        if not created:
-            self.stderr.write("The same export is already queued or running: that job is shown.")
-
-    def _list_jobs(self) -> None:
-        for job in ExportJob.objects.order_by("-created_at")[:20]:
-            total = f"/{job.rows_total}" if job.rows_total is not None else ""
-            self.stdout.write(
-                f"{job.pk}\t{job.state}\t{job.export_name}\t{job.username or '-'}\t{job.rows_done}{total} rows\t"
-                f"{job.created_at:%Y-%m-%d %H:%M:%S}\t{reverse('exports:job', args=[job.pk])}"
-            )
-
 
 def _no_usage(file: Any = None) -> None:
     pass
-
-
-def _user(username: str, export: Export) -> Any:
-    try:
-        user = get_user_model()._default_manager.get_by_natural_key(username)
-    except ObjectDoesNotExist:
-        raise CommandError(f"No user is called {username!r}.") from None
-    if not export.has_permission(user):
-        raise CommandError(f"The user {username!r} may not run the export {export.name!r}.")
-    return user
-
-
-def _parse_filters(items: list[str]) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CommandError(f"--filter takes KEY=VALUE, not {item!r}.")
-        filters.setdefault(key.strip(), []).append(value)
-    return filters
-
-
-class Progress:
-    """A one-line progress report on a terminal: rows done of the total, and the rate."""
-
-    def __init__(self, stream: Any, run: Run) -> None:
-        self.stream = stream
-        self.run = run
-        #: Counted in the first update, which comes before the first row inside the run's snapshot, so that it agrees
-        #: with the rows written (and runs before a COPY takes the connection).
-        self.total: int | None = None
-        self.started = time.monotonic()
-        self.last = 0.0
-
-    def update(self, run: Run) -> None:
-        if self.total is None:
-            self.total = run.request.count()
-        now = time.monotonic()
-        if now - self.last < 0.2:
-            return
-        self.last = now
-        self._write(run.rows_sent, now)
-
-    def finish(self) -> None:
-        self._write(self.run.rows_sent, time.monotonic())
-        self.stream.write("\n")
-        self.stream.flush()
-
-    def _write(self, rows: int, now: float) -> None:
-        elapsed = max(now - self.started, 1e-6)
-        total = f" / {self.total:,}" if self.total is not None else ""
-        percent = f" ({rows / self.total:.0%})" if self.total else ""
-        self.stream.write(f"\r{rows:,}{total} rows{percent}, {rows / elapsed:,.0f} rows/s ")
-        self.stream.flush()

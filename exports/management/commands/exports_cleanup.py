@@ -1,25 +1,39 @@
-"""``manage.py exports_cleanup``: delete the files of expired background exports and say what that freed."""
+"""``manage.py exports_cleanup [--dry-run]``: tidy what runs that never ended and expired background exports left
+behind (for cron)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from exports import jobs
+from exports.slots import release_lost_runs
 
 
 class Command(BaseCommand):
     help = (
+        "Mark as failed the runs still recorded as running whose process has ended on this host, or that started "
+        "longer than EXPORTS_STALE_AFTER ago, and so free their users' slots (every run's start does the same). "
         "Delete the stored files of background exports past their expiry (their links then answer 410 Gone), fail "
         "the jobs whose worker stopped, and delete temporary files that killed workers left behind."
     )
 
-    def handle(self, *args: Any, verbosity: int, **options: Any) -> None:
-        done = jobs.cleanup()
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dry-run", action="store_true", help="Say what would be done, and change nothing.")
+
+    def handle(self, *args: Any, dry_run: bool, verbosity: int, **options: Any) -> None:
+        count = release_lost_runs(dry_run=dry_run)
+        done = jobs.cleanup(dry_run=dry_run)
         if verbosity > 0:
-            self.stdout.write(
-                f"Deleted {done.expired} expired export file{'s' if done.expired != 1 else ''} and "
-                f"{done.partial} temporary file{'s' if done.partial != 1 else ''}: {done.freed:,} bytes freed. "
-                f"{done.stale} job{'s' if done.stale != 1 else ''} whose worker stopped marked failed."
+            runs = f"{count} lost run{'' if count == 1 else 's'}"
+            self.stdout.write(f"Would mark {runs} as failed." if dry_run else f"Marked {runs} as failed.")
+            files = (
+                f"{done.expired} expired export file{'s' if done.expired != 1 else ''} and "
+                f"{done.partial} temporary file{'s' if done.partial != 1 else ''}"
             )
+            stale = f"{done.stale} job{'s' if done.stale != 1 else ''} whose worker stopped"
+            if dry_run:
+                self.stdout.write(f"Would delete {files} ({done.freed:,} bytes) and mark {stale} failed.")
+            else:
+                self.stdout.write(f"Deleted {files}: {done.freed:,} bytes freed. {stale} marked failed.")
