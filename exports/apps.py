@@ -16,5 +16,6 @@ class ExportsConfig(AppConfig):
         checks.register(export_checks.check_settings)
         checks.register(export_checks.check_formats)
         checks.register(export_checks.check_exports)
+        checks.register(export_checks.check_job_settings)
         # Each installed app declares its exports in ``exports.py``, the way it declares its admin in ``admin.py``.
         autodiscover_modules("exports")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from exports.conf import app_settings
 from exports.declarations import DEFAULT_PERMISSION
@@ -173,3 +175,49 @@ def _declared(permission: str) -> bool:
         if codename in {f"{action}_{opts.model_name}" for action in opts.default_permissions}:
             return True
     return False
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def check_job_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    """The settings of background exports (docs/jobs.md)."""
+    errors: list[checks.CheckMessage] = []
+    for setting, error_id in (("JOB_EXPIRES_AFTER", "exports.E030"), ("JOB_STALE_AFTER", "exports.E031")):
+        value = _raw(setting)
+        if not _positive_int(value):
+            errors.append(
+                checks.Error(f"EXPORTS_{setting} must be a positive number of seconds, not {value!r}.", id=error_id)
+            )
+    threshold = _raw("BACKGROUND_THRESHOLD")
+    if threshold is not None and not _positive_int(threshold):
+        errors.append(
+            checks.Error(
+                f"EXPORTS_BACKGROUND_THRESHOLD must be a positive number of rows or None, not {threshold!r}.",
+                id="exports.E032",
+            )
+        )
+    if not isinstance(gzip := _raw("JOB_GZIP"), bool):
+        errors.append(checks.Error(f"EXPORTS_JOB_GZIP must be True or False, not {gzip!r}.", id="exports.E033"))
+    path = app_settings.JOB_ENQUEUE
+    try:
+        enqueue = import_string(path)
+    except ImportError as error:
+        errors.append(checks.Error(f"EXPORTS_JOB_ENQUEUE {path!r} cannot be imported: {error}.", id="exports.E034"))
+        return errors
+    url = app_settings.RQ_URL
+    if path == "exports.engines.rq.enqueue" and not (isinstance(url, str) and url.startswith(REDIS_SCHEMES)):
+        errors.append(checks.Error(f"EXPORTS_RQ_URL must be a redis:// URL, not {url!r}.", id="exports.E036"))
+    if not callable(enqueue):
+        errors.append(checks.Error(f"EXPORTS_JOB_ENQUEUE {path!r} is not a function.", id="exports.E034"))
+    elif path == "exports.tasks.enqueue" and app_settings.JOB_TASK_BACKEND not in getattr(settings, "TASKS", {}):
+        errors.append(
+            checks.Error(
+                f"Background exports are queued on the task backend {app_settings.JOB_TASK_BACKEND!r}, which "
+                "TASKS does not declare.",
+                hint='Declare it, e.g. TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}, or set '
+                "EXPORTS_JOB_TASK_BACKEND to a backend that TASKS declares (docs/jobs.md).",
+                id="exports.E035",
+            )
+        )
+    return errors

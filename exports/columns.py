@@ -98,7 +98,7 @@ def resolve(
         if index == len(parts) - 1:
             label = column.label or capfirst(field.verbose_name)
             return ResolvedColumn(column, "field", label, field)
-        if not field.is_relation or field.related_model is None:
+        if not field.is_relation or not isinstance(field.related_model, type):
             raise ImproperlyConfigured(
                 f"Column {column.path!r}: {part!r} is not a foreign key, so it has no {parts[index + 1]!r}."
             )

@@ -73,5 +73,59 @@ class Settings:
         """Formats a project adds (name -> dotted path of a ``Format`` subclass), or removes (name -> ``None``)."""
         return getattr(settings, "EXPORTS_FORMATS", {})
 
+    # Background jobs ----------------------------------------------------------------------------------------------
+
+    @property
+    def JOB_EXPIRES_AFTER(self) -> int:
+        """Seconds a background export's file can be downloaded after it is complete; then it is deleted."""
+        return getattr(settings, "EXPORTS_JOB_EXPIRES_AFTER", 24 * 3600)
+
+    @property
+    def JOB_STALE_AFTER(self) -> int:
+        """Seconds without a heartbeat after which a running job is taken for dead (its worker was killed): failed."""
+        return getattr(settings, "EXPORTS_JOB_STALE_AFTER", 60)
+
+    @property
+    def BACKGROUND_THRESHOLD(self) -> int | None:
+        """Above this many rows the admin's "Export all matching" prepares the file in the background; ``None``:
+        never by default."""
+        return getattr(settings, "EXPORTS_BACKGROUND_THRESHOLD", 100_000)
+
+    @property
+    def JOB_ENQUEUE(self) -> str:
+        """The dotted path of the function that hands a job's id to a worker (Django's Tasks API by default)."""
+        return getattr(settings, "EXPORTS_JOB_ENQUEUE", "exports.tasks.enqueue")
+
+    @property
+    def JOB_TASK_BACKEND(self) -> str:
+        """The ``TASKS`` alias background exports are enqueued on."""
+        return getattr(settings, "EXPORTS_JOB_TASK_BACKEND", "default")
+
+    @property
+    def JOB_QUEUE(self) -> str:
+        """The queue name background exports are enqueued on."""
+        return getattr(settings, "EXPORTS_JOB_QUEUE", "default")
+
+    @property
+    def JOB_GZIP(self) -> bool:
+        """Store the files of text formats gzip-compressed (downloaded as ``.gz``)."""
+        return getattr(settings, "EXPORTS_JOB_GZIP", False)
+
+    @property
+    def JOB_FILES_DIR(self) -> str | None:
+        """Where the default storage of job files keeps them when ``STORAGES`` has no ``"exports"`` alias
+        (``None``: a private folder in the system's temporary directory)."""
+        return getattr(settings, "EXPORTS_JOB_FILES_DIR", None)
+
+    @property
+    def RQ_URL(self) -> str:
+        """The Redis URL of RQ's queue, when ``EXPORTS_JOB_ENQUEUE = "exports.engines.rq.enqueue"``."""
+        return getattr(settings, "EXPORTS_RQ_URL", "redis://127.0.0.1:6379/0")
+
+    @property
+    def RQ_QUEUE(self) -> str:
+        """The RQ queue background exports are enqueued on."""
+        return getattr(settings, "EXPORTS_RQ_QUEUE", "exports")
+
 
 app_settings = Settings()

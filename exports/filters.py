@@ -165,7 +165,7 @@ def bind(filter_: Filter, model: type[models.Model]) -> BoundFilter:
             raise ImproperlyConfigured(f"Filter {filter_.path!r}: {part!r} is a to-many relation.")
         model_field = candidate
         field_parts.append(part)
-        if candidate.is_relation and candidate.related_model is not None and index < len(parts) - 1:
+        if candidate.is_relation and isinstance(candidate.related_model, type) and index < len(parts) - 1:
             next_part = parts[index + 1]
             related: type[models.Model] = candidate.related_model
             if _has_field(related, next_part):

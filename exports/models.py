@@ -83,3 +83,9 @@ class ExportRun(models.Model):
             "user": self.username or gettext("nobody"),
             "started": f"{self.started_at:%Y-%m-%d %H:%M:%S}",
         }
+
+
+# The records of background jobs live in their own module; importing them here registers them with the app.
+from exports.job_models import ExportDownload, ExportJob  # noqa: E402
+
+__all__ = ["ExportDownload", "ExportJob", "ExportRun"]

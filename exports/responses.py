@@ -15,7 +15,8 @@ CONTENT_TYPE = "text/csv; charset=utf-8"
 def download_headers(response: HttpResponseBase, *, filename: str, content_type: str = CONTENT_TYPE) -> None:
     """The headers of a download, on a streamed response and on the answer to ``HEAD`` alike."""
     response["Content-Type"] = content_type
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    # Never None for an attachment (the django-stubs of 5.2 type it as possibly None).
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename) or "attachment"
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
 

@@ -7,11 +7,14 @@ A project mounts it for one export or for many::
     path("reports/<str:name>.<str:ext>", ExportView.as_view()),
 
 The guards come first (login, the export, the permission, the query string), each a method a subclass may override,
-then the response: the headers alone for ``HEAD``, else the streamed file.
+then the response: the headers alone for ``HEAD``, else the streamed file. ``POST`` (with the session's CSRF token),
+after the same guards, prepares the file in the background instead: 202 Accepted, with the job's status URL as
+``Location`` (:mod:`exports.job_views`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.utils.translation import gettext as _
 from django.views import View
 
+from exports import job_views
 from exports.columns import parse_column_keys
 from exports.declarations import Export, User
 from exports.exceptions import ExportBusy, ExportError, ExportNotFound, InvalidFilters, UnknownFormat
@@ -50,9 +54,17 @@ class ExportView(View):
     export_name: str | None = None
     name_kwarg = "name"
     ext_kwarg = "ext"
-    http_method_names = ["get", "head"]
+    http_method_names = ["get", "head", "post"]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return self.checked(self.head_response if request.method == "HEAD" else self.stream_response)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """After the same guards as ``GET``, queue the checked request as a background job (202 Accepted)."""
+        return self.checked(self.background_response)
+
+    def checked(self, respond: Callable[[ExportRequest], HttpResponseBase]) -> HttpResponseBase:
+        """Run the guards in order, then ``respond`` to the checked request; a refusal is the guard's answer."""
         user = self.get_user()
         if not user.is_authenticated:
             return self.handle_anonymous()
@@ -62,10 +74,7 @@ class ExportView(View):
             message = _("You do not have permission to run the export %(name)s.") % {"name": repr(export.name)}
             raise PermissionDenied(message)
         try:
-            export_request = self.prepare(export, user, format_name)
-            if request.method == "HEAD":
-                return self.head_response(export_request)
-            return self.stream_response(export_request)
+            return respond(self.prepare(export, user, format_name))
         except ExportBusy as error:
             response = HttpResponse(_reasons(error), status=429, content_type="text/plain; charset=utf-8")
             response["Retry-After"] = str(error.retry_after)
@@ -154,6 +163,10 @@ class ExportView(View):
         media_type = export_request.format.media_type
         download_headers(response, filename=export_request.filename(), content_type=media_type)
         return response
+
+    def background_response(self, export_request: ExportRequest) -> HttpResponseBase:
+        """Queue the request as a job (a double click gets the job already queued): 202 with its status URL."""
+        return job_views.accepted(self.request, export_request, filters=self.get_filters(), columns=self.get_columns())
 
     def stream_response(self, export_request: ExportRequest) -> HttpResponseBase:
         """Start the run (raises :class:`~exports.exceptions.ExportBusy`: HTTP 429) and stream its file."""

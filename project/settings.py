@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The queue of background exports: the database backend of Django's Tasks API (``manage.py db_worker``).
+    "django_tasks_db",
     "exports",
     "orders",
 ]
@@ -84,6 +86,22 @@ DATABASES = {
     "default": database_from_url(os.environ["DATABASE_URL"])
     if os.environ.get("DATABASE_URL")
     else {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write-ahead logging: a background export's progress is written while its rows are being read, which SQLite's
+    # default journal would refuse ("database is locked") until the read ends.
+    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;"}
+
+# Background exports: jobs queued in the database, run by `manage.py db_worker` (see docs/jobs.md for Redis).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Their files: a private folder that no URL serves, written readable by this service's user only.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "exports": {
+        "BACKEND": "exports.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": os.environ.get("EXPORTS_FILES_DIR") or BASE_DIR / "var" / "exports"},
+    },
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -15,12 +15,13 @@ LAYERS: list[set[str]] = [
         "exports.conf",
         "exports.exceptions",
         "exports.models",
+        "exports.job_models",
         "exports.django_internals",
         "exports.choices",
         "exports.signals",
         "exports.filter_values",
     },
-    {"exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
+    {"exports.storage", "exports.columns", "exports.filters", "exports.sources.readahead", "exports.sources.pipe"},
     {"exports.cells", "exports.postgres.session", "exports.sources.rows"},
     # A format is its cells' rules and its encoder: nothing of runs, sources or surfaces. The workbook writer
     # (exports.formats.xlsx) sits with the others; the registry reads the settings and loads them by name.
@@ -45,21 +46,28 @@ LAYERS: list[set[str]] = [
     },
     {"exports.pipeline"},
     {"exports.runs"},
-    {"exports.responses", "exports.files"},
+    {"exports.responses", "exports.files", "exports.jobs", "exports.job_requests"},
+    {"exports.worker"},
     {
         "exports",
         "exports.apps",
         "exports.checks",
         "exports.views",
+        "exports.job_views",
+        "exports.tasks",
+        "exports.engines.rq",
         "exports.urls",
         "exports.admin",
         "exports.admin.actions",
         "exports.admin.runs",
+        "exports.admin.jobs",
+        "exports.admin.background",
         "exports.management.commands.export",
         "exports.management.commands.exports_cleanup",
         "exports.management.progress",
         "exports.management.interrupts",
         "exports.management.arguments",
+        "exports.management.background",
     },
 ]
 
@@ -70,6 +78,7 @@ PACKAGES = {
     "exports.postgres",
     "exports.management",
     "exports.management.commands",
+    "exports.engines",
 }
 
 

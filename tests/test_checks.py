@@ -24,6 +24,10 @@ else:
     ModelAdmin = admin.ModelAdmin
 
 
+# Django 6.1 runs its database checks too (manage.py check does).
+pytestmark = pytest.mark.django_db
+
+
 def exports_messages() -> list[tuple[int, str, str]]:
     """(level, id, message) of what ``manage.py check`` reports for the library."""
     return [

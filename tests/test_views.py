@@ -60,6 +60,17 @@ def test_a_superuser_may_download(admin_client, make_orders):
     assert admin_client.get(URL).status_code == 200
 
 
+def test_unknown_exports_are_not_found(client, exporter):
+    client.force_login(exporter)
+    assert client.get("/exports/nope.csv").status_code == 404
+
+
+def test_put_is_not_allowed(client, exporter):
+    # POST queues a background export (tests/jobs/); nothing else but GET and HEAD is allowed.
+    client.force_login(exporter)
+    assert client.put(URL).status_code == 405
+
+
 def test_filters_from_the_query_string(client, exporter, make_orders):
     make_orders(2, status="paid")
     make_orders(3, status="shipped")

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from exports.admin.background import BACKGROUND_FIELD, BackgroundMixin
 from exports.admin.picker import (
     CHOSEN_FIELD,
     changelist_ordering,
@@ -50,7 +51,7 @@ else:
 _NOT_FILTERS = (PAGE_VAR, ALL_VAR, ERROR_FLAG)
 
 
-class ExportActionMixin(_Base):
+class ExportActionMixin(BackgroundMixin, _Base):
     """Export from the changelist: ``class OrderAdmin(ExportActionMixin, admin.ModelAdmin)``.
 
     Adds the action "Export selected …" and an "Export all matching …" button to the changelist, for users with the
@@ -181,6 +182,7 @@ class ExportActionMixin(_Base):
         export = self.get_export()
         # prepare() limits the export's rows for this user (its get_queryset(user)) to the changelist's, in the
         # changelist's order (the user sorted it; Django makes it total with the primary key).
+        options = chosen_options(request)
         try:
             export_request = prepare(
                 export,
@@ -188,8 +190,11 @@ class ExportActionMixin(_Base):
                 user=request.user,
                 queryset=queryset,
                 ordering=changelist_ordering(export.get_queryset(request.user), queryset),
-                **chosen_options(request),
+                **options,
             )
+            if self.wants_background(request, export_request, chosen=CHOSEN_FIELD in request.POST):
+                changelist = self._changelist_url(request)
+                return self.queue_export(request, export_request, columns=options["columns"], changelist_url=changelist)
             media_type = export_request.format.media_type
             with export_request.start() as run:
                 return streaming_response(
@@ -213,6 +218,8 @@ class ExportActionMixin(_Base):
                 criteria=criteria,
             ),
             "title": _("Export %(name)s") % {"name": self.opts.verbose_name_plural},
+            "background_field": BACKGROUND_FIELD,
+            "background_default": self.background_default(count),
             "opts": self.opts,
         }
         request.current_app = self.admin_site.name

@@ -9,11 +9,15 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser, OutputWrapper
 from django.utils.translation import gettext as _
 
+from exports.columns import parse_column_keys
 from exports.declarations import Export
+from exports.exceptions import ExportError
 from exports.formats.registry import extensions_to_names
+from exports.registry import registry
+from exports.runs import ExportRequest, Surface, prepare
 
 
 def add_arguments(parser: CommandParser) -> None:
@@ -122,3 +126,46 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
             raise CommandError(_("--filter takes KEY=VALUE, not %(item)s.") % {"item": repr(item)})
         filters.setdefault(key.strip(), []).append(value)
     return filters
+
+
+def checked_request(
+    name: str,
+    *,
+    format_name: str | None,
+    dialect: str | None,
+    filters: list[str],
+    columns: str | None,
+    chunk_size: int | None,
+    username: str | None,
+) -> ExportRequest:
+    """The command's request, checked by :func:`~exports.runs.prepare`; a :class:`CommandError` with the reasons."""
+    try:
+        export = registry.get(name)
+        user = user_named(username, export) if username is not None else None
+        return prepare(
+            export,
+            surface=Surface.COMMAND,
+            user=user,
+            filters=parse_filters(filters),
+            columns=parse_column_keys([columns]) if columns is not None else None,
+            chunk_size=chunk_size,
+            format=format_name,
+            dialect=dialect,
+        )
+    except ExportError as error:
+        raise CommandError(" ".join(error.messages)) from None
+
+
+def check_target(stdout: OutputWrapper, output: str, *, compressed: bool, text: bool, name: str) -> None:
+    """Refuse to gzip a format that is compressed already, or to write a binary one to a terminal."""
+    if text:
+        return
+    if compressed:
+        raise CommandError(
+            _("%(output)s: .gz applies to text formats; %(format)s is compressed already.")
+            % {"output": output, "format": name}
+        )
+    if output == "-" and (getattr(stdout._out, "buffer", None) is None or stdout.isatty()):
+        raise CommandError(
+            _("Not writing %(format)s to a terminal: give -o FILE, or pipe the output.") % {"format": name}
+        )

@@ -52,11 +52,12 @@ class Cell(Func):
         self.cell_template = template
         self.cell_params = list(params)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
         column, column_params = compiler.compile(self.source_expressions[0])
         if column_params:  # pragma: no cover - a plain column compiles without parameters
             raise NotInSQL("a column compiles with parameters")
-        return self.cell_template.replace("{x}", column), list(self.cell_params)
+        # A tuple: Django 6.0 requires as_sql()'s params as one (5.2 takes either).
+        return self.cell_template.replace("{x}", column), tuple(self.cell_params)
 
 
 def sql_cells(

@@ -121,21 +121,24 @@ def copy_chunks(
         rows = _rows(plan.output)
         pending: list[bytes] = []
         size = 0
-        try:
-            first, count = rows.take(next(data, b""))
-            yield header + first, count
-            for block in data:
-                pending.append(block)
-                size += len(block)
-                if size >= buffer_size:
-                    chunk = b"".join(pending)
-                    pending.clear()
-                    size = 0
-                    yield rows.take(chunk)
-            if pending:
-                yield rows.take(b"".join(pending))
-        finally:
-            data.close()
+        # COPY runs on the driver's own connection, outside Django's cursors: its errors become Django's here (as on
+        # the ORM path, whatever the driver), which also tells Django the connection may be broken.
+        with connection.wrap_database_errors:
+            try:
+                first, count = rows.take(next(data, b""))
+                yield header + first, count
+                for block in data:
+                    pending.append(block)
+                    size += len(block)
+                    if size >= buffer_size:
+                        chunk = b"".join(pending)
+                        pending.clear()
+                        size = 0
+                        yield rows.take(chunk)
+                if pending:
+                    yield rows.take(b"".join(pending))
+            finally:
+                data.close()
 
 
 def _rows(output: CopyOutput) -> Rows:

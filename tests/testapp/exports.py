@@ -30,6 +30,28 @@ fails_midway = register(
 )
 
 
+#: Seconds each row of ``orders-paced`` takes (the browser test slows it down further, to watch its progress).
+PACE = float(os.environ.get("EXPORTS_TEST_PACE", "0.001"))
+
+
+def paced(reference: str) -> str:
+    """A row that takes a moment (about a millisecond): a background export of a few thousand rows then runs long
+    enough for a test to watch its progress, cancel it, kill its worker or its database connection midway."""
+    time.sleep(PACE)
+    return reference
+
+
+orders_paced = register(
+    Export(
+        Order,
+        name="orders-paced",
+        columns=["id", Column("reference", format=paced), Column("customer_email", optional=True)],
+        permission="orders.export_order",
+        chunk_size=200,
+    )
+)
+
+
 #: The reference of the row at which ``stalls-midway`` stops, until its process is ended by a signal.
 STALLING_REFERENCE = "STALL"
 #: The environment variable naming the file that ``stalls-midway`` creates when it stops: the test's cue to act.

@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from exports import catalog, files
-from exports.columns import parse_column_keys
 from exports.exceptions import ExportError
-from exports.management.arguments import add_arguments, output_format, parse_filters, user_named
+from exports.management import background as background_jobs
+from exports.management.arguments import add_arguments, check_target, checked_request, output_format
 from exports.management.interrupts import Stopping, Terminated, stop_on_signals
 from exports.management.progress import Progress
 from exports.registry import registry
-from exports.runs import Run, Surface, prepare
+from exports.runs import Run
 
 #: The exit status of a command whose reader went away (as a shell reports a process killed by SIGPIPE).
 BROKEN_PIPE_STATUS = 141
@@ -46,6 +46,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_arguments(parser)
+        background_jobs.add_arguments(parser)
 
     def handle(
         self,
@@ -62,6 +63,8 @@ class Command(BaseCommand):
         as_json: bool,
         language: str | None,
         verbosity: int,
+        background: bool = False,
+        list_jobs: bool = False,
         **options: Any,
     ) -> None:
         # Django runs a command with translations off; the messages, the headers and the labels of --list are in this
@@ -85,6 +88,8 @@ class Command(BaseCommand):
                 list_exports=list_exports,
                 as_json=as_json,
                 verbosity=verbosity,
+                background=background,
+                list_jobs=list_jobs,
             )
 
     def _handle(
@@ -101,14 +106,34 @@ class Command(BaseCommand):
         list_exports: bool,
         as_json: bool,
         verbosity: int,
+        background: bool,
+        list_jobs: bool,
     ) -> None:
         if list_exports:
             self._list(as_json=as_json)
             return
         if as_json:
             raise CommandError(_("--json goes with --list."))
+        if list_jobs:
+            self.stdout.write("\n".join(background_jobs.recent_jobs()))
+            return
         if not name:
             raise CommandError(_("Name an export (see --list)."))
+        if background:
+            request = checked_request(
+                name,
+                format_name=output_format(output, format_name)[1],
+                dialect=dialect,
+                filters=filters,
+                columns=columns,
+                chunk_size=chunk_size,
+                username=username,
+            )
+            line, created = background_jobs.queue(request, filters=filters, columns=columns)
+            self.stdout.write(line)
+            if not created:
+                self.stderr.write(_("The same export is already queued or running: that job is shown."))
+            return
         # Ctrl-C and SIGTERM (``kill``, a container or a service stopping) end the run alike: aborted, no file.
         with stop_on_signals() as stopping:
             try:
@@ -162,20 +187,17 @@ class Command(BaseCommand):
         verbosity: int,
     ) -> Run:
         compressed, chosen = output_format(output, format_name)
+        request = checked_request(
+            name,
+            format_name=chosen,
+            dialect=dialect,
+            filters=filters,
+            columns=columns,
+            chunk_size=chunk_size,
+            username=username,
+        )
+        check_target(self.stdout, output, compressed=compressed, text=request.format.text, name=request.format.name)
         try:
-            export = registry.get(name)
-            user = user_named(username, export) if username is not None else None
-            request = prepare(
-                export,
-                surface=Surface.COMMAND,
-                user=user,
-                filters=parse_filters(filters),
-                columns=parse_column_keys([columns]) if columns is not None else None,
-                chunk_size=chunk_size,
-                format=chosen,
-                dialect=dialect,
-            )
-            self._check_target(output, compressed=compressed, text=request.format.text, name=request.format.name)
             run = request.start()
         except ExportError as error:
             raise CommandError(" ".join(error.messages)) from None
@@ -196,19 +218,6 @@ class Command(BaseCommand):
             if progress is not None:
                 progress.finish()
         return run
-
-    def _check_target(self, output: str, *, compressed: bool, text: bool, name: str) -> None:
-        if text:
-            return
-        if compressed:
-            raise CommandError(
-                _("%(output)s: .gz applies to text formats; %(format)s is compressed already.")
-                % {"output": output, "format": name}
-            )
-        if output == "-" and (getattr(self.stdout._out, "buffer", None) is None or self.stdout.isatty()):
-            raise CommandError(
-                _("Not writing %(format)s to a terminal: give -o FILE, or pipe the output.") % {"format": name}
-            )
 
     def _to_stdout(self, chunks: Generator[bytes, None, None]) -> None:
         target: BinaryIO | None = getattr(self.stdout._out, "buffer", None)
