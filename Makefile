@@ -24,10 +24,14 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,matrix]'
 	touch $@
 
-## The demo: SQLite, seeded orders, a demo user with the export permission, then the development server.
+## The demo: SQLite, seeded orders, a demo user with the export permission, then the development server and the
+## worker of background exports.
 demo: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup
+	@# The worker of background exports runs beside the server; Ctrl-C stops both (the server stays in the
+	@# foreground: runserver started in the background of a script ignores SIGINT).
+	$(BIN)/python manage.py db_worker --no-reload & trap 'kill $$! 2>/dev/null' EXIT; \
 	$(BIN)/python manage.py runserver $(DEMOARGS) 127.0.0.1:$(PORT)
 
 ## Lint, type-check and run the whole suite under branch coverage (SQLite; PostgreSQL too when DATABASE_URL is set).
