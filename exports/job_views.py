@@ -27,6 +27,7 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from exports import jobs, storage
@@ -74,16 +75,18 @@ def download(request: HttpRequest, job_id: UUID) -> HttpResponse | StreamingHttp
     job = _find(request, job_id)
     if job.is_expired():
         _audit(request, job, ExportDownload.Outcome.GONE)
-        return HttpResponseGone("This export file has expired; start the export again.\n", content_type="text/plain")
+        return HttpResponseGone(
+            _("This export file has expired; start the export again.") + "\n", content_type="text/plain"
+        )
     if job.state != ExportJob.State.COMPLETED or not job.file:
-        raise Http404("The file of this export is not ready.")
+        raise Http404(_("The file of this export is not ready."))
     if job.user_id == request.user.pk and not _may_run(job, request.user):
-        raise Http404("No such export file.")  # the owner lost the export's permission since
+        raise Http404(_("No such export file."))  # the owner lost the export's permission since
     try:
         file = storage.get_storage().open(job.file, "rb")
     except FileNotFoundError:
         _audit(request, job, ExportDownload.Outcome.MISSING)
-        raise Http404("The file of this export is missing.") from None
+        raise Http404(_("The file of this export is missing.")) from None
     size = file.size
     _audit(request, job, ExportDownload.Outcome.SERVED, size=size)
     content_type = _content_type(job)
@@ -107,7 +110,7 @@ def cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     job = _find(request, job_id)
     if job.user_id != request.user.pk:
-        raise Http404("No such export job.")
+        raise Http404(_("No such export job."))
     jobs.cancel(job)
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
@@ -118,7 +121,7 @@ def cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
 def _find(request: HttpRequest, job_id: UUID) -> ExportJob:
     job = jobs.find(job_id, request.user)
     if job is None:
-        raise Http404("No such export job.")
+        raise Http404(_("No such export job."))
     return job
 
 

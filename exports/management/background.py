@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandParser
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from exports import jobs
 from exports.columns import parse_column_keys
@@ -20,11 +21,13 @@ def add_arguments(parser: CommandParser) -> None:
     parser.add_argument(
         "--background",
         action="store_true",
-        help="Queue the export as a background job (run by a worker, stored, downloaded from its status URL) "
-        "and print its id and status URL.",
+        help=_(
+            "Queue the export as a background job (run by a worker, stored, downloaded from its status URL) "
+            "and print its id and status URL."
+        ),
     )
     parser.add_argument(
-        "--jobs", dest="list_jobs", action="store_true", help="List the recent background jobs and exit."
+        "--jobs", dest="list_jobs", action="store_true", help=_("List the recent background jobs and exit.")
     )
 
 
