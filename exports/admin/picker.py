@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django
 from django.contrib.admin.utils import model_ngettext
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import EmptyResultSet, FieldError
@@ -56,6 +57,8 @@ def picker_context(
     names = [fmt.name for fmt in formats]
     return {
         "subtitle": None,
+        # Django 6.1's admin lays out breadcrumbs as a list and checkboxes in their own box (its CSS expects both).
+        "admin_markup_61": django.VERSION >= (6, 1),
         "export": export,
         "count": count,
         # "order" or "orders" in the active language (one msgid for both forms, as msgfmt --check wants).
