@@ -48,25 +48,7 @@ class Command(BaseCommand):
         add_arguments(parser)
         background_jobs.add_arguments(parser)
 
-    def handle(
-        self,
-        *args: Any,
-        name: str | None,
-        output: str,
-        format_name: str | None,
-        dialect: str | None,
-        filters: list[str],
-        columns: str | None,
-        chunk_size: int | None,
-        username: str | None,
-        list_exports: bool,
-        as_json: bool,
-        language: str | None,
-        verbosity: int,
-        background: bool = False,
-        list_jobs: bool = False,
-        **options: Any,
-    ) -> None:
+    def handle(self, *args: Any, language: str | None, **options: Any) -> None:
         # Django runs a command with translations off; the messages, the headers and the labels of --list are in this
         # language (the choices' labels too, as the file writes them). The values in the file are not translated.
         try:
@@ -76,26 +58,12 @@ class Command(BaseCommand):
             codes = ", ".join(code for code, _name in settings.LANGUAGES)
             raise CommandError(f"--language: {language!r} is not one of settings.LANGUAGES ({codes}).") from None
         with translation.override(code):
-            self._handle(
-                name,
-                output=output,
-                format_name=format_name,
-                dialect=dialect,
-                filters=filters,
-                columns=columns,
-                chunk_size=chunk_size,
-                username=username,
-                list_exports=list_exports,
-                as_json=as_json,
-                verbosity=verbosity,
-                background=background,
-                list_jobs=list_jobs,
-            )
+            self._handle(**options)
 
     def _handle(
         self,
-        name: str | None,
         *,
+        name: str | None,
         output: str,
         format_name: str | None,
         dialect: str | None,
@@ -106,8 +74,9 @@ class Command(BaseCommand):
         list_exports: bool,
         as_json: bool,
         verbosity: int,
-        background: bool,
-        list_jobs: bool,
+        background: bool = False,
+        list_jobs: bool = False,
+        **ignored: Any,
     ) -> None:
         if list_exports:
             self._list(as_json=as_json)
