@@ -95,7 +95,9 @@ def download(request: HttpRequest, job_id: UUID) -> HttpResponse | StreamingHttp
         # Under ASGI a sync iterator would be read whole into memory before the first byte is sent.
         response = StreamingHttpResponse(_read_async(file), content_type=content_type)
         response["Content-Length"] = str(size)
-        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=job.filename)
+        # Never None for an attachment (the django-stubs of 5.2 type it as possibly None).
+        disposition = content_disposition_header(as_attachment=True, filename=job.filename)
+        response["Content-Disposition"] = disposition or "attachment"
     else:
         response = FileResponse(file, as_attachment=True, filename=job.filename, content_type=content_type)
     response["Cache-Control"] = "no-store"

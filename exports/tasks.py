@@ -8,15 +8,18 @@ that created the job commits, so a worker never looks for a job that is not ther
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
-try:
-    from django.tasks import task, task_backends  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # Django 5.2: the backport
-    from django_tasks import task, task_backends  # type: ignore[no-redef,assignment,unused-ignore]
+if TYPE_CHECKING:  # the backport is installed on every supported Django, and typed: the same names as Django 6's
+    from django_tasks import task, task_backends
+else:
+    try:
+        from django.tasks import task, task_backends
+    except ImportError:  # Django 5.2: the backport
+        from django_tasks import task, task_backends
 
 from exports.conf import app_settings
 
